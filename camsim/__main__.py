@@ -1,0 +1,92 @@
+"""`python -m camsim tapo [options]`: one simulated Tapo camera until SIGINT/SIGTERM.
+
+The command line and the JSON line printed when every listener is up are a contract
+(shared/DESIGN.md, section camsim); tests, benchmarks and scripts/develop parse them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+
+from .device import FIRMWARES, Config, TapoDevice
+from .servers import start_camera
+
+
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    return int(width), int(height)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m camsim", description=__doc__)
+    kinds = parser.add_subparsers(dest="kind", required=True)
+    tapo = kinds.add_parser("tapo", help="a simulated TP-Link Tapo camera")
+    tapo.add_argument("--host", default="127.0.0.1")
+    tapo.add_argument("--control-port", type=int, default=443)
+    tapo.add_argument("--onvif-port", type=int, default=2020)
+    tapo.add_argument("--rtsp-port", type=int, default=554)
+    tapo.add_argument("--state-port", type=int, default=0)
+    tapo.add_argument("--username", default="camuser")
+    tapo.add_argument("--password", default="campass")
+    tapo.add_argument("--cloud-password", default="cloudpass")
+    tapo.add_argument("--model", default="C200")
+    tapo.add_argument("--firmware", choices=FIRMWARES, default="secure")
+    tapo.add_argument("--gop", type=float, default=2.0)
+    tapo.add_argument("--fps", type=int, default=15)
+    tapo.add_argument("--size", type=_size, default=(640, 360))
+    tapo.add_argument("--lockout-after", type=int, default=5)
+    tapo.add_argument("--lockout-seconds", type=float, default=1800.0)
+    tapo.add_argument("--log-level", default="WARNING")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config(
+        host=args.host,
+        username=args.username,
+        password=args.password,
+        cloud_password=args.cloud_password,
+        model=args.model,
+        firmware=args.firmware,
+        gop=args.gop,
+        fps=args.fps,
+        width=args.size[0],
+        height=args.size[1],
+        lockout_after=args.lockout_after,
+        lockout_seconds=args.lockout_seconds,
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    device = TapoDevice(config_from_args(args))
+    camera = await start_camera(
+        device,
+        control_port=args.control_port,
+        onvif_port=args.onvif_port,
+        rtsp_port=args.rtsp_port,
+        state_port=args.state_port,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(json.dumps(camera.announcement()), flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await camera.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr)
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

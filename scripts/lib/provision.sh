@@ -1,0 +1,112 @@
+# shellcheck shell=bash
+# Provisioning shared by scripts/develop, scripts/test and scripts/bench.
+#
+# Source this file, then call `provision`. It installs only what is missing, so a second run on a
+# provisioned machine takes a few seconds:
+#   - system packages (ffmpeg) through apt-get, when their commands are absent;
+#   - uv, through the machine's python3 -m pip, when absent;
+#   - Python 3.14: python3.14 on PATH, else a uv-managed one, else Debian's binary packages unpacked
+#     into ~/.cache (the system is not touched; recipe verified in shared/notes/ENVIRONMENT.md);
+#   - .venv with the pinned dependencies of requirements/dev.txt, reinstalled only when that file
+#     (or pyproject.toml) changes.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VENV="$ROOT/.venv"
+PY_DEBIAN_DEST="${CAMERA_HUB_PYTHON_CACHE:-$HOME/.cache/camera-hub/debian-python3.14}"
+
+log() { printf '[provision] %s\n' "$*" >&2; }
+
+_apt_updated=0
+apt_install() {
+  if ((_apt_updated == 0)); then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    _apt_updated=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_system_packages() {
+  local missing=()
+  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  command -v ffprobe >/dev/null || missing+=(ffmpeg)
+  if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
+}
+
+ensure_uv() {
+  if command -v uv >/dev/null; then UV=$(command -v uv); return; fi
+  if ! python3 -c 'import uv' 2>/dev/null; then
+    log "installing uv"
+    python3 -m pip install -q --disable-pip-version-check uv==0.13.8 2>&1 | grep -v WARNING >&2 || true
+  fi
+  UV=$(python3 -c 'import uv; print(uv.find_uv_bin())')
+}
+
+python_is_314() { [[ -x "$1" ]] && "$1" -c 'import sys; raise SystemExit(sys.version_info[:2] != (3, 14))' 2>/dev/null; }
+
+# Debian's python3.14 binary packages from sid, unpacked into a folder; patchelf points the
+# interpreter at the unpacked loader so it runs on older glibc systems.
+install_debian_python() {
+  local work lib
+  work=$(mktemp -d)
+  log "unpacking Debian's python3.14 into $PY_DEBIAN_DEST"
+  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: sid\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' >"$work/sid.sources"
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
+  local A=(-o Dir::Etc::SourceList="$work/sid.sources" -o Dir::Etc::SourceParts=/dev/null
+    -o Dir::State::Lists="$work/lists" -o Dir::Cache="$work/cache" -o APT::Sandbox::User=root)
+  apt-get "${A[@]}" -qq update
+  (cd "$work/debs" && apt-get "${A[@]}" -qq download python3.14 python3.14-minimal libpython3.14-minimal \
+    libpython3.14-stdlib python3.14-venv python3.14-dev libpython3.14-dev libpython3.14 libc6 libc6-dev \
+    libssl3t64 libffi8 libzstd1 libsqlite3-0 libexpat1 zlib1g libbz2-1.0 liblzma5 libuuid1 libncursesw6 \
+    libtinfo6 libreadline8t64 libdb5.3t64 libgcc-s1 libstdc++6 libcrypt1 libmpdec4 media-types tzdata \
+    netbase libgdbm6t64 >/dev/null)
+  rm -rf "$PY_DEBIAN_DEST"
+  mkdir -p "$PY_DEBIAN_DEST"
+  for f in "$work"/debs/*.deb; do dpkg-deb -x "$f" "$PY_DEBIAN_DEST"; done
+  command -v patchelf >/dev/null || apt_install patchelf
+  lib=$PY_DEBIAN_DEST/usr/lib/x86_64-linux-gnu
+  patchelf --set-interpreter "$lib/ld-linux-x86-64.so.2" --force-rpath --set-rpath "$lib" \
+    "$PY_DEBIAN_DEST/usr/bin/python3.14"
+  rm -rf "$work"
+  "$PY_DEBIAN_DEST/usr/bin/python3.14" -c 'import ssl, sqlite3, ctypes, lzma'
+}
+
+find_python314() {
+  local candidate
+  candidate=$(command -v python3.14 || true)
+  if [[ -n $candidate ]] && python_is_314 "$candidate"; then PY314=$candidate; return; fi
+  if python_is_314 "$PY_DEBIAN_DEST/usr/bin/python3.14"; then PY314=$PY_DEBIAN_DEST/usr/bin/python3.14; return; fi
+  candidate=$("$UV" python find 3.14 2>/dev/null || true)
+  if [[ -z $candidate ]] && timeout 120 "$UV" python install 3.14 >/dev/null 2>&1; then
+    candidate=$("$UV" python find 3.14 2>/dev/null || true)
+  fi
+  if [[ -n $candidate ]] && python_is_314 "$candidate"; then PY314=$candidate; return; fi
+  install_debian_python
+  PY314=$PY_DEBIAN_DEST/usr/bin/python3.14
+}
+
+requirements_stamp() { cat "$ROOT/requirements/"*.txt "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1; }
+
+ensure_venv() {
+  local stamp_file="$VENV/.camera-hub-stamp" want
+  want=$(requirements_stamp)
+  if python_is_314 "$VENV/bin/python" && [[ -f $stamp_file && $(cat "$stamp_file") == "$want" ]]; then
+    return
+  fi
+  if ! python_is_314 "$VENV/bin/python"; then
+    find_python314
+    log "creating .venv from $PY314"
+    "$UV" venv -q --allow-existing -p "$PY314" "$VENV"
+  fi
+  log "installing pinned dependencies into .venv"
+  VIRTUAL_ENV=$VENV "$UV" pip install -q -r "$ROOT/requirements/dev.txt" -e "$ROOT"
+  echo "$want" >"$stamp_file"
+}
+
+provision() {
+  ensure_system_packages
+  ensure_uv
+  ensure_venv
+  export PATH="$VENV/bin:$PATH"
+}
