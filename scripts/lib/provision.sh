@@ -31,6 +31,8 @@ ensure_system_packages() {
   local missing=()
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
   command -v ffprobe >/dev/null || missing+=(ffmpeg)
+  # HA's camera component scales snapshots with libturbojpeg (PyTurboJPEG loads it at run time).
+  ldconfig -p | grep -q libturbojpeg || missing+=(libturbojpeg0)
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
 }
 

@@ -1,0 +1,135 @@
+"""scripts/develop: simulated cameras, a real Home Assistant on this working tree, and the bridge.
+
+Contract (shared/DESIGN.md, "scripts/develop"): when everything answers, print one line
+`READY {json}` with ha_url, username, password, token_file, mcp_url, mcp_token_file, cameras and
+simulators; on SIGINT/SIGTERM stop every child.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from .hass import ROOT, HassProcess, start_onboarded
+from .sims import Sim, start_sim, stop_sim
+
+PAN_TILT_MODEL = "C200"
+FIXED_MODEL = "C100"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/develop", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8123, help="Home Assistant's port (default 8123)")
+    parser.add_argument(
+        "--data", type=Path, default=ROOT / ".develop", help="HA config dir (default: .develop, git-ignored)"
+    )
+    parser.add_argument("--cameras", type=int, default=2, help="simulated Tapo cameras to start (default 2)")
+    return parser.parse_args(argv)
+
+
+def camera_args(index: int) -> tuple[list[str], str]:
+    """Options and loopback address of simulated camera `index`: a pan/tilt model first, then fixed ones.
+
+    As root every camera gets its own 127.0.1.x address with a real camera's ports (443, 554, 2020);
+    otherwise the kernel picks free ports on 127.0.0.1.
+    """
+    model = PAN_TILT_MODEL if index == 0 else FIXED_MODEL
+    args = ["--model", model]
+    if os.geteuid() == 0:
+        real_ports = ["--control-port", "443", "--onvif-port", "2020", "--rtsp-port", "554"]
+        return [*args, *real_ports], f"127.0.1.{index + 1}"
+    return args, "127.0.0.1"
+
+
+def start_simulators(count: int) -> list[Sim]:
+    sims: list[Sim] = []
+    try:
+        for index in range(count):
+            args, host = camera_args(index)
+            sims.append(start_sim(*args, host=host))
+    except BaseException:
+        for sim in sims:
+            stop_sim(sim)
+        raise
+    return sims
+
+
+def write_token_file(data: Path, token: str) -> Path:
+    token_file = data / "token"
+    token_file.write_text(token)
+    token_file.chmod(0o600)
+    return token_file
+
+
+def ready_line(hass: HassProcess, token_file: Path, sims: list[Sim], cameras: list[str]) -> str:
+    assert hass.credentials is not None
+    ready: dict[str, Any] = {
+        "ha_url": hass.url,
+        "username": hass.credentials.username,
+        "password": hass.credentials.password,
+        "token_file": str(token_file),
+        "mcp_url": None,
+        "mcp_token_file": None,
+        "cameras": cameras,
+        "simulators": [sim.info for sim in sims],
+    }
+    return "READY " + json.dumps(ready)
+
+
+async def wait_for_stop_signal(hass: HassProcess, sims: list[Sim]) -> str:
+    """Block until SIGINT/SIGTERM, or until a child dies; returns why."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    while not stop.is_set():
+        if hass.process.poll() is not None:
+            return f"Home Assistant exited ({hass.process.returncode}); see {hass.log_path}"
+        if dead := [sim for sim in sims if sim.process.poll() is not None]:
+            return f"camsim {dead[0].host} exited ({dead[0].process.returncode})"
+        # A child's exit has no event to await here; check twice a second.
+        await asyncio.sleep(0.5)
+    return "stopping"
+
+
+async def develop(args: argparse.Namespace) -> int:
+    args.data = args.data.resolve()
+    sims = start_simulators(args.cameras)
+    hass: HassProcess | None = None
+    try:
+        print(
+            f"Starting Home Assistant on http://127.0.0.1:{args.port} (config: {args.data}) …",
+            file=sys.stderr,
+        )
+        hass = await start_onboarded(args.data, args.port)
+        token_file = write_token_file(args.data, hass.token)
+        # Config entries for the simulated cameras come with the Tapo config flow.
+        print(ready_line(hass, token_file, sims, cameras=[]), flush=True)
+        assert hass.credentials is not None
+        print(
+            f"Open {hass.url} and log in as {hass.credentials.username} / {hass.credentials.password}. "
+            "Ctrl-C stops everything.",
+            file=sys.stderr,
+        )
+        reason = await wait_for_stop_signal(hass, sims)
+        print(reason, file=sys.stderr)
+        return 0 if reason == "stopping" else 1
+    finally:
+        if hass is not None:
+            hass.stop()
+        for sim in sims:
+            stop_sim(sim)
+
+
+def main(argv: list[str] | None = None) -> None:
+    sys.exit(asyncio.run(develop(parse_args(argv))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Run a real Home Assistant process on the working tree's integration, onboarded, with a token.
+
+Shared by scripts/develop (the demo), the end-to-end tests and the benchmarks, so all three exercise
+the same start-up path a user's HA takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from .sims import die_with_parent
+
+ROOT = Path(__file__).resolve().parents[2]
+INTEGRATION = ROOT / "custom_components" / "camera_hub"
+CLIENT_ID = "http://127.0.0.1/"
+
+# The components the demo needs, listed one by one: `default_config:` pulls in assist_pipeline,
+# whose C extension (pymicro-vad) does not build on every machine.
+CONFIGURATION_YAML = """\
+homeassistant:
+  name: Camera Hub demo
+  unit_system: metric
+  time_zone: UTC
+  country: DE
+  latitude: 52.52
+  longitude: 13.40
+  elevation: 34
+http:
+  server_host: 127.0.0.1
+  server_port: {port}
+frontend:
+config:
+api:
+person:
+repairs:
+diagnostics:
+system_health:
+ffmpeg:
+stream:
+logger:
+  default: warning
+  logs:
+    custom_components.camera_hub: {log_level}
+"""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(config_dir: Path, port: int, log_level: str = "info") -> None:
+    """Write configuration.yaml and link the working tree's integration into the config dir."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "configuration.yaml").write_text(CONFIGURATION_YAML.format(port=port, log_level=log_level))
+    custom = config_dir / "custom_components"
+    custom.mkdir(exist_ok=True)
+    link = custom / "camera_hub"
+    if link.is_symlink() or link.exists():
+        if link.resolve() == INTEGRATION:
+            return
+        link.unlink()
+    link.symlink_to(INTEGRATION, target_is_directory=True)
+
+
+@dataclass
+class Credentials:
+    username: str
+    password: str
+    token: str
+
+
+@dataclass
+class HassProcess:
+    """A running `hass` and how to reach it."""
+
+    process: subprocess.Popen[bytes]
+    config_dir: Path
+    url: str
+    log_path: Path
+    credentials: Credentials | None = None
+
+    @property
+    def token(self) -> str:
+        assert self.credentials is not None, "onboard() first"
+        return self.credentials.token
+
+    def log_tail(self, lines: int = 40) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_hass(config_dir: Path, port: int | None = None, *, log_level: str = "info") -> HassProcess:
+    """Start `hass` from this interpreter's environment; returns before HTTP answers."""
+    port = port or free_port()
+    write_config(config_dir, port, log_level)
+    log_path = config_dir / "hass.stdout.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "homeassistant", "--config", str(config_dir), "--skip-pip"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+    return HassProcess(process, config_dir, f"http://127.0.0.1:{port}", log_path)
+
+
+async def wait_until_up(hass: HassProcess, within: float = 180) -> None:
+    """Poll until HTTP answers; HA gives no other signal a separate process can wait on."""
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if hass.process.poll() is not None:
+                raise RuntimeError(f"hass exited with {hass.process.returncode}:\n{hass.log_tail()}")
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with session.get(
+                    f"{hass.url}/api/onboarding", timeout=aiohttp.ClientTimeout(5)
+                ) as resp:
+                    if resp.status == 200:
+                        return
+            await asyncio.sleep(0.25)
+    raise TimeoutError(f"hass did not answer within {within:.0f} s:\n{hass.log_tail()}")
+
+
+async def onboard(hass: HassProcess, username: str = "demo") -> Credentials:
+    """Create the owner, finish onboarding and mint a long-lived access token.
+
+    The password is random per config dir. A config dir that was onboarded before keeps its owner;
+    then the saved credentials are reused.
+    """
+    saved = hass.config_dir / ".camera-hub-demo.json"
+    async with aiohttp.ClientSession(base_url=hass.url) as session:
+        async with session.get("/api/onboarding") as resp:
+            steps = {step["step"]: step["done"] for step in await resp.json()}
+        if steps.get("user"):
+            if not saved.exists():
+                raise RuntimeError(f"{hass.config_dir} was onboarded by someone else; use a fresh --data dir")
+            hass.credentials = Credentials(**json.loads(saved.read_text()))
+            return hass.credentials
+        password = secrets.token_urlsafe(12)
+        access = await _create_owner(session, username, password)
+        headers = {"Authorization": f"Bearer {access}"}
+        for step in ("core_config", "analytics", "integration"):
+            body: dict[str, Any] = (
+                {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID} if step == "integration" else {}
+            )
+            async with session.post(f"/api/onboarding/{step}", json=body, headers=headers) as resp:
+                resp.raise_for_status()
+        token = await _long_lived_token(session, access)
+    hass.credentials = Credentials(username, password, token)
+    saved.write_text(json.dumps(vars(hass.credentials)))
+    saved.chmod(0o600)
+    return hass.credentials
+
+
+async def _create_owner(session: aiohttp.ClientSession, username: str, password: str) -> str:
+    owner = {
+        "client_id": CLIENT_ID,
+        "name": "Demo",
+        "username": username,
+        "password": password,
+        "language": "en",
+    }
+    async with session.post("/api/onboarding/users", json=owner) as resp:
+        resp.raise_for_status()
+        auth_code = (await resp.json())["auth_code"]
+    form = {"grant_type": "authorization_code", "code": auth_code, "client_id": CLIENT_ID}
+    async with session.post("/auth/token", data=form) as resp:
+        resp.raise_for_status()
+        return str((await resp.json())["access_token"])
+
+
+async def _long_lived_token(session: aiohttp.ClientSession, access_token: str) -> str:
+    async with session.ws_connect("/api/websocket") as ws:
+        await ws.receive_json()  # auth_required
+        await ws.send_json({"type": "auth", "access_token": access_token})
+        if (await ws.receive_json())["type"] != "auth_ok":
+            raise RuntimeError("HA rejected the onboarding token")
+        await ws.send_json(
+            {
+                "id": 1,
+                "type": "auth/long_lived_access_token",
+                "client_name": "Camera Hub demo",
+                "lifespan": 3650,
+            }
+        )
+        reply = await ws.receive_json()
+        if not reply.get("success"):
+            raise RuntimeError(f"could not create a long-lived token: {reply.get('error')}")
+        return str(reply["result"])
+
+
+async def start_onboarded(config_dir: Path, port: int | None = None, **kwargs: Any) -> HassProcess:
+    """Start hass, wait for it and onboard it; stops it again if any step fails."""
+    hass = start_hass(config_dir, port, **kwargs)
+    try:
+        await wait_until_up(hass)
+        await onboard(hass)
+    except BaseException:
+        hass.stop()
+        raise
+    return hass

@@ -1,0 +1,89 @@
+"""Start camsim the way a user does: `python -m camsim tapo …` in its own process, on real sockets.
+
+Used by the tests, scripts/develop and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.request import Request, urlopen
+
+ROOT = Path(__file__).resolve().parents[2]
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a child, before exec: have the kernel send SIGTERM when the parent dies, however it dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@dataclass
+class Sim:
+    """One running camsim process and its announcement line."""
+
+    process: subprocess.Popen[str]
+    info: dict[str, Any]
+
+    @property
+    def host(self) -> str:
+        return str(self.info["host"])
+
+    def state(self) -> dict[str, Any]:
+        with urlopen(self.info["state_url"], timeout=5) as response:  # noqa: S310 - camsim state URL, loopback http
+            state: dict[str, Any] = json.loads(response.read())
+        return state
+
+    def inject(self, **faults: Any) -> dict[str, Any]:
+        request = Request(  # noqa: S310 - camsim state URL, loopback http
+            self.info["state_url"],
+            data=json.dumps(faults).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urlopen(request, timeout=5) as response:  # noqa: S310 - camsim state URL, loopback http
+            state: dict[str, Any] = json.loads(response.read())
+        return state
+
+
+def start_sim(*args: str, host: str = "127.0.0.1") -> Sim:
+    """Start camsim on `host` with every port chosen by the kernel, unless `args` name them."""
+    argv = [sys.executable, "-m", "camsim", "tapo", "--host", host]
+    for option in ("--control-port", "--onvif-port", "--rtsp-port"):
+        if option not in args:
+            argv += [option, "0"]
+    argv += list(args)
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait(timeout=10)
+        raise RuntimeError(f"camsim exited with {process.returncode} before announcing itself")
+    return Sim(process, json.loads(line))
+
+
+def stop_sim(sim: Sim) -> None:
+    sim.process.terminate()
+    try:
+        sim.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        sim.process.kill()
+        sim.process.wait()
+
+
+@contextmanager
+def running_sim(*args: str, host: str = "127.0.0.1") -> Iterator[Sim]:
+    sim = start_sim(*args, host=host)
+    try:
+        yield sim
+    finally:
+        stop_sim(sim)
