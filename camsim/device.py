@@ -126,6 +126,10 @@ class TapoDevice:
         """Seconds left of the "temporarily suspended" state, 0 when logins are accepted."""
         return max(0.0, self._locked_until - time.monotonic())
 
+    def login_attempts_left(self) -> int:
+        """Failed logins still allowed before the lockout: the `time` field of login answers."""
+        return max(0, self.config.lockout_after - self._failures_in_row)
+
     def record_login(self, ok: bool) -> None:
         if ok:
             self.counters.login_ok += 1
