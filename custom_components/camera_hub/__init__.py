@@ -2,20 +2,140 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import Platform
+import logging
+
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.typing import ConfigType
 
-# Platforms arrive with the vendors that need them.
-PLATFORMS: list[Platform] = []
+from .const import (
+    CONF_CLOUD_PASSWORD,
+    CONF_CONTROL_METHOD,
+    CONF_CONTROL_PORT,
+    CONF_ONVIF_PORT,
+    CONF_RTSP_PORT,
+    DEFAULT_CONTROL_PORT,
+    DEFAULT_ONVIF_PORT,
+    DEFAULT_RTSP_PORT,
+    DOMAIN,
+    ISSUE_CONTROL_REFUSED,
+)
+from .coordinator import CameraHubConfigEntry, CameraHubCoordinator, CameraHubData
+from .services import async_setup_services
+from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut
+from .vendors.tapo import TapoBackend, TapoSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS: list[Platform] = [
+    Platform.BUTTON,
+    Platform.CAMERA,
+    Platform.EVENT,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Set up one camera from a config entry."""
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions once, whatever the number of cameras."""
+    async_setup_services(hass)
+    return True
+
+
+def settings_from_entry(entry: CameraHubConfigEntry) -> TapoSettings:
+    data = entry.data
+    method = data.get(CONF_CONTROL_METHOD)
+    return TapoSettings(
+        host=data[CONF_HOST],
+        username=data[CONF_USERNAME],
+        password=data[CONF_PASSWORD],
+        cloud_password=data[CONF_CLOUD_PASSWORD],
+        control_port=data.get(CONF_CONTROL_PORT, DEFAULT_CONTROL_PORT),
+        onvif_port=data.get(CONF_ONVIF_PORT, DEFAULT_ONVIF_PORT),
+        rtsp_port=data.get(CONF_RTSP_PORT, DEFAULT_RTSP_PORT),
+        control_method=ControlMethod(method) if method else None,
+    )
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) -> bool:
+    """Connect to one camera, then create its entities."""
+    backend = TapoBackend(settings_from_entry(entry), hass.async_add_executor_job)
+    try:
+        await backend.async_connect()
+    except AuthFailed as err:
+        await backend.async_close()
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key=f"invalid_{err.credential}"
+        ) from err
+    except LockedOut as err:
+        await backend.async_close()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="locked_out",
+            translation_placeholders={"minutes": str(round(err.seconds_left / 60) or 1)},
+        ) from err
+    except CameraHubError as err:
+        await backend.async_close()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="unreachable_setup",
+            translation_placeholders={"host": entry.data[CONF_HOST]},
+        ) from err
+
+    _remember_control_method(hass, entry, backend)
+    _report_stream_only(hass, entry, backend)
+
+    coordinator = CameraHubCoordinator(hass, entry, backend)
+    entry.runtime_data = CameraHubData(backend=backend, coordinator=coordinator)
+    try:
+        await coordinator.async_config_entry_first_refresh()
+    except BaseException:
+        await backend.async_close()
+        raise
+    coordinator.start_motion_events()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Unload one camera."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+def _remember_control_method(hass: HomeAssistant, entry: CameraHubConfigEntry, backend: TapoBackend) -> None:
+    """Store the login that worked, so the next start tries it first and costs one login."""
+    method = backend.control_method
+    if method is not ControlMethod.STREAM_ONLY and entry.data.get(CONF_CONTROL_METHOD) != method.value:
+        hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_CONTROL_METHOD: method.value})
+
+
+def _report_stream_only(hass: HomeAssistant, entry: CameraHubConfigEntry, backend: TapoBackend) -> None:
+    issue_id = f"{ISSUE_CONTROL_REFUSED}_{entry.entry_id}"
+    if backend.control_method is not ControlMethod.STREAM_ONLY:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    _LOGGER.warning(
+        "%s refuses every control login Camera Hub knows; streaming only until control works", entry.title
+    )
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_CONTROL_REFUSED,
+        translation_placeholders={"name": entry.title, "host": entry.data[CONF_HOST]},
+    )
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) -> bool:
+    """Unload one camera and close its connections."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.coordinator.async_shutdown()
+        await entry.runtime_data.backend.async_close()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) -> None:
+    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_CONTROL_REFUSED}_{entry.entry_id}")

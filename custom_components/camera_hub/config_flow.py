@@ -1,12 +1,120 @@
-"""Config flow: a vendor menu first, then one step per vendor."""
+"""Config flow: a vendor menu first, then one step per vendor; DHCP, reauth, reconfigure, options."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+import probatio as vol
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.device_registry import format_mac
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
-from .const import DOMAIN, VENDOR_STEPS
+from .const import (
+    CONF_ADVANCED,
+    CONF_CLOUD_PASSWORD,
+    CONF_CONTROL_METHOD,
+    CONF_CONTROL_PORT,
+    CONF_LIVE_STREAM,
+    CONF_ONVIF_PORT,
+    CONF_RTSP_PORT,
+    CONF_SNAPSHOT_MAX_AGE,
+    CONF_VENDOR,
+    DEFAULT_CONTROL_PORT,
+    DEFAULT_LIVE_STREAM,
+    DEFAULT_ONVIF_PORT,
+    DEFAULT_RTSP_PORT,
+    DEFAULT_SNAPSHOT_MAX_AGE,
+    DOMAIN,
+    VENDOR_STEPS,
+)
+from .coordinator import CameraHubConfigEntry
+from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut, Unreachable
+from .vendors.tapo import TapoBackend, TapoSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_PORT = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
+_ADVANCED_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_CONTROL_PORT, default=DEFAULT_CONTROL_PORT): _PORT,
+        vol.Required(CONF_ONVIF_PORT, default=DEFAULT_ONVIF_PORT): _PORT,
+        vol.Required(CONF_RTSP_PORT, default=DEFAULT_RTSP_PORT): _PORT,
+    }
+)
+
+
+def _tapo_schema(defaults: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_HOST, default=defaults.get(CONF_HOST, vol.UNDEFINED)): str,
+            vol.Required(CONF_USERNAME, default=defaults.get(CONF_USERNAME, vol.UNDEFINED)): str,
+            vol.Required(CONF_PASSWORD): _PASSWORD,
+            vol.Required(CONF_CLOUD_PASSWORD): _PASSWORD,
+            vol.Required(CONF_ADVANCED): section(_ADVANCED_SCHEMA, {"collapsed": True}),
+        }
+    )
+
+
+def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The advanced section's ports live at the top level of the entry's data."""
+    data = {k: v for k, v in user_input.items() if k != CONF_ADVANCED}
+    data.update(user_input.get(CONF_ADVANCED, {}))
+    return data
+
+
+def _settings(data: Mapping[str, Any]) -> TapoSettings:
+    method = data.get(CONF_CONTROL_METHOD)
+    return TapoSettings(
+        host=data[CONF_HOST].strip(),
+        username=data[CONF_USERNAME],
+        password=data[CONF_PASSWORD],
+        cloud_password=data[CONF_CLOUD_PASSWORD],
+        control_port=int(data.get(CONF_CONTROL_PORT, DEFAULT_CONTROL_PORT)),
+        onvif_port=int(data.get(CONF_ONVIF_PORT, DEFAULT_ONVIF_PORT)),
+        rtsp_port=int(data.get(CONF_RTSP_PORT, DEFAULT_RTSP_PORT)),
+        control_method=ControlMethod(method) if method and method != ControlMethod.STREAM_ONLY else None,
+    )
+
+
+async def validate_tapo(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> tuple[TapoBackend | None, dict[str, str], dict[str, str]]:
+    """The connection doctor: log in, open the stream, and name what is wrong.
+
+    Returns the connected (then closed) backend, or form errors and their placeholders.
+    """
+    backend = TapoBackend(_settings(data), hass.async_add_executor_job)
+    try:
+        await backend.async_connect()
+        await backend.async_check_stream()
+    except AuthFailed as err:
+        return None, {"base": f"invalid_{err.credential}"}, {}
+    except LockedOut as err:
+        return None, {"base": "locked_out"}, {"minutes": str(round(err.seconds_left / 60) or 1)}
+    except Unreachable:
+        return None, {"base": "cannot_connect"}, {}
+    except CameraHubError:
+        _LOGGER.exception("Unexpected answer from the camera at %s", data[CONF_HOST])
+        return None, {"base": "unknown"}, {}
+    finally:
+        await backend.async_close()
+    return backend, {}, {}
 
 
 class CameraHubConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -14,10 +122,165 @@ class CameraHubConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
 
+    def __init__(self) -> None:
+        self._discovered_host: str | None = None
+        self._pending: dict[str, Any] = {}
+        self._pending_title = ""
+        self._pending_onvif = False
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: CameraHubConfigEntry) -> CameraHubOptionsFlow:
+        return CameraHubOptionsFlow()
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the vendor menu."""
         return self.async_show_menu(step_id="user", menu_options=list(VENDOR_STEPS))
 
+    async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
+        """A Tapo camera joined the network: offer it, or update a known camera's address."""
+        await self.async_set_unique_id(format_mac(discovery_info.macaddress))
+        self._abort_if_unique_id_configured(updates={CONF_HOST: discovery_info.ip})
+        self._discovered_host = discovery_info.ip
+        self.context["title_placeholders"] = {"name": discovery_info.hostname or discovery_info.ip}
+        return await self.async_step_tapo()
+
     async def async_step_tapo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Tapo cameras: the connection steps land with the Tapo backend."""
-        return self.async_abort(reason="vendor_not_available")
+        """Host, camera account and cloud password; the connection is tested before anything is saved."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            data = _flatten(user_input)
+            backend, errors, placeholders = await validate_tapo(self.hass, data)
+            if backend is not None:
+                await self.async_set_unique_id(format_mac(backend.identity.mac))
+                self._abort_if_unique_id_configured(updates={CONF_HOST: data[CONF_HOST]})
+                self._pending = {
+                    **data,
+                    CONF_VENDOR: "tapo",
+                    CONF_CONTROL_METHOD: backend.control_method.value,
+                }
+                self._pending_title = backend.identity.name
+                if backend.control_method is ControlMethod.STREAM_ONLY:
+                    self._pending_onvif = backend.onvif_available
+                    return await self.async_step_stream_only()
+                return self.async_create_entry(title=self._pending_title, data=self._pending)
+        defaults = {CONF_HOST: self._discovered_host} if self._discovered_host else {}
+        return self.async_show_form(
+            step_id="tapo",
+            data_schema=self.add_suggested_values_to_schema(_tapo_schema(defaults), user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_stream_only(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Control refused: explain the fix, and offer to add the camera for streaming meanwhile."""
+        if user_input is not None:
+            return self.async_create_entry(title=self._pending_title, data=self._pending)
+        step_id = "stream_only" if self._pending_onvif else "stream_only_no_onvif"
+        return self.async_show_form(step_id=step_id, description_placeholders={"name": self._pending_title})
+
+    async def async_step_stream_only_no_onvif(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """As stream_only, when ONVIF is off too (no pan/tilt or motion events until it is on)."""
+        return await self.async_step_stream_only(user_input)
+
+    # --- reauth: each credential on its own ------------------------------------------------
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        return self.async_show_menu(
+            step_id="reauth", menu_options=["reauth_cloud_password", "reauth_camera_account"]
+        )
+
+    async def async_step_reauth_cloud_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        schema = vol.Schema({vol.Required(CONF_CLOUD_PASSWORD): _PASSWORD})
+        return await self._async_reauth_step("reauth_cloud_password", schema, user_input)
+
+    async def async_step_reauth_camera_account(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reauth_entry()
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_USERNAME, default=entry.data[CONF_USERNAME]): str,
+                vol.Required(CONF_PASSWORD): _PASSWORD,
+            }
+        )
+        return await self._async_reauth_step("reauth_camera_account", schema, user_input)
+
+    async def _async_reauth_step(
+        self, step_id: str, schema: vol.Schema, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"name": entry.title}
+        if user_input is not None:
+            data = {**entry.data, **user_input}
+            backend, errors, extra = await validate_tapo(self.hass, data)
+            placeholders.update(extra)
+            if backend is not None:
+                await self.async_set_unique_id(format_mac(backend.identity.mac))
+                self._abort_if_unique_id_mismatch(reason="wrong_camera")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={**user_input, CONF_CONTROL_METHOD: backend.control_method.value}
+                )
+        return self.async_show_form(
+            step_id=step_id, data_schema=schema, errors=errors, description_placeholders=placeholders
+        )
+
+    # --- reconfigure: a new address --------------------------------------------------------
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            changes = _flatten(user_input)
+            backend, errors, placeholders = await validate_tapo(self.hass, {**entry.data, **changes})
+            if backend is not None:
+                await self.async_set_unique_id(format_mac(backend.identity.mac))
+                self._abort_if_unique_id_mismatch(reason="wrong_camera")
+                return self.async_update_reload_and_abort(entry, data_updates=changes)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_HOST, default=entry.data[CONF_HOST]): str,
+                vol.Required(CONF_ADVANCED): section(_ADVANCED_SCHEMA, {"collapsed": True}),
+            }
+        )
+        suggested = {CONF_ADVANCED: {k: entry.data[k] for k in _ADVANCED_SCHEMA.schema if k in entry.data}}
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+class CameraHubOptionsFlow(OptionsFlowWithReload):
+    """Which stream live view uses, and how old a snapshot may be."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        options = self.config_entry.options
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_LIVE_STREAM, default=options.get(CONF_LIVE_STREAM, DEFAULT_LIVE_STREAM)): (
+                    SelectSelector(
+                        SelectSelectorConfig(options=["hd", "sd"], translation_key=CONF_LIVE_STREAM)
+                    )
+                ),
+                vol.Required(
+                    CONF_SNAPSHOT_MAX_AGE,
+                    default=options.get(CONF_SNAPSHOT_MAX_AGE, DEFAULT_SNAPSHOT_MAX_AGE),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0, max=60, step=0.5, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema)

@@ -1,0 +1,1 @@
+"""Vendor-neutral video plumbing: cached stream URIs and (later) the shared frame hub."""

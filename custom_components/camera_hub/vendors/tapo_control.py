@@ -1,0 +1,257 @@
+"""The Tapo control API and the chain of logins that reaches it.
+
+Tapo firmware changes its local login every year or so: the "secure connection" (encrypt_type 3),
+the older hashed login, KLAP, and in 2026 TPAP (SPAKE2+). pytapo speaks all four and picks one by
+probing; python-kasa speaks the secure connection its own way. Every login-phase request counts
+toward the camera's lockout (after a handful of failures it suspends logins for up to 30 minutes),
+so the chain below is careful:
+
+- a known camera uses the method that worked last time and costs exactly one login;
+- pytapo's own retries are off (`retryStok=False`): one failed login stays one failed login;
+- a rejected password stops the chain at once: the next method would only count another failure;
+- only "this firmware does not speak that" moves on to the next method.
+
+All pytapo calls block, constructor included (it probes and logs in), so they run through the
+`run_blocking` callable the integration passes in (HA's executor).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import requests
+from kasa import AuthenticationError, Credentials, Device, DeviceConfig, KasaException
+from kasa.deviceconfig import DeviceConnectionParameters, DeviceEncryptionType, DeviceFamily
+from kasa.exceptions import SmartErrorCode
+from pytapo import Tapo
+from pytapo.transport.tpap.tpap import discover_login, tpap_from_discover
+
+from .base import AuthFailed, CameraHubError, ControlMethod, ControlUnsupported, LockedOut, Unreachable
+
+_LOGGER = logging.getLogger(__name__)
+
+type RunBlocking = Callable[..., Awaitable[Any]]
+type Request = tuple[str, dict[str, Any]]
+
+_SUSPENDED = re.compile(r"Temporary Suspension: Try again in (\d+) seconds")
+_PYTAPO_AUTH_MESSAGE = "Invalid authentication data"
+# What pytapo's own probe may choose, and the transport name it uses for each.
+_PYTAPO_TRANSPORTS = {
+    ControlMethod.SECURE: "pytapo",
+    ControlMethod.LEGACY: "pytapo",
+    ControlMethod.KLAP: "klap",
+    ControlMethod.TPAP: "tpap",
+}
+CONTROL_USER = "admin"
+# Logins a firmware update has replaced before; TPAP is the newest, and the probe would pick it again.
+_REPLACEABLE_LOGINS = (ControlMethod.SECURE, ControlMethod.LEGACY, ControlMethod.KLAP)
+
+
+# Logins the libraries speak, as a camera's discover answer lists them ("encrypt_type").
+_KNOWN_ENCRYPT_TYPES = {"2", "3"}
+# Seconds until each host accepts logins again; shared by every backend of that host, so a reload
+# or the config flow cannot send a login into a lockout.
+_suspended_until: dict[str, float] = {}
+
+
+class ControlSession(Protocol):
+    """A logged-in control API: sends camera-API requests in one batch."""
+
+    method: ControlMethod
+
+    async def call_many(self, requests: list[Request]) -> list[tuple[dict[str, Any], int]]:
+        """Results and error codes (0 = success), in request order."""
+
+    async def close(self) -> None: ...
+
+
+def classify_pytapo_error(err: Exception) -> CameraHubError:
+    """Map pytapo's plain exceptions (it raises `Exception` with a message) to our typed errors."""
+    if isinstance(err, requests.ConnectionError | requests.Timeout | OSError):
+        return Unreachable("the camera's control port did not answer")
+    message = str(err)
+    if match := _SUSPENDED.search(message):
+        return LockedOut(float(match.group(1)))
+    if _PYTAPO_AUTH_MESSAGE in message:
+        return AuthFailed("cloud_password")
+    return ControlUnsupported("the camera's control login is not one pytapo speaks")
+
+
+def classify_kasa_error(err: Exception) -> CameraHubError:
+    if isinstance(err, AuthenticationError):
+        if getattr(err, "error_code", None) in (SmartErrorCode.DEVICE_BLOCKED, SmartErrorCode.SYSTEM_BLOCKED):
+            return LockedOut(30 * 60)
+        return AuthFailed("cloud_password")
+    if isinstance(err, TimeoutError | OSError) or type(err).__name__ == "_ConnectionError":
+        return Unreachable("the camera's control port did not answer")
+    return ControlUnsupported("the camera's control login is not one python-kasa speaks")
+
+
+class PytapoSession:
+    def __init__(self, tapo: Tapo, method: ControlMethod, run_blocking: RunBlocking) -> None:
+        self._tapo = tapo
+        self.method = method
+        self._run_blocking = run_blocking
+
+    async def call_many(self, requests: list[Request]) -> list[tuple[dict[str, Any], int]]:
+        batch = {"requests": [{"method": method, "params": params} for method, params in requests]}
+        try:
+            responses = await self._run_blocking(self._tapo.executeFunction, "multipleRequest", batch)
+        except Exception as err:
+            raise classify_pytapo_error(err) from err
+        return [(response.get("result") or {}, int(response.get("error_code", 0))) for response in responses]
+
+    async def close(self) -> None:
+        try:
+            await self._run_blocking(self._tapo.close)
+        except Exception:
+            _LOGGER.debug("closing the pytapo session failed", exc_info=True)
+
+
+class KasaSession:
+    method = ControlMethod.KASA
+
+    def __init__(self, device: Device) -> None:
+        self._device = device
+
+    async def call_many(self, requests: list[Request]) -> list[tuple[dict[str, Any], int]]:
+        # python-kasa batches a dict of method → params; one method per request here.
+        try:
+            answers = await self._device.protocol.query(dict(requests))
+        except KasaException as err:
+            raise classify_kasa_error(err) from err
+        results: list[tuple[dict[str, Any], int]] = []
+        for method, _ in requests:
+            answer = answers.get(method)
+            if isinstance(answer, SmartErrorCode):
+                results.append(({}, int(answer)))
+            else:
+                results.append((answer or {}, 0))
+        return results
+
+    async def close(self) -> None:
+        await self._device.disconnect()
+
+
+def _pytapo_method(tapo: Tapo) -> ControlMethod:
+    """Name what pytapo's probe chose; its "pytapo" transport covers two logins."""
+    transport = tapo.transport.method
+    if transport == "klap":
+        return ControlMethod.KLAP
+    if transport == "tpap":
+        return ControlMethod.TPAP
+    return ControlMethod.SECURE if tapo.transport._isSecureConnection() else ControlMethod.LEGACY  # noqa: SLF001
+
+
+async def _login_pytapo(
+    host: str, port: int, cloud_password: str, method: ControlMethod | None, run_blocking: RunBlocking
+) -> PytapoSession:
+    kwargs: dict[str, Any] = {"controlPort": port, "cloudPassword": cloud_password, "retryStok": False}
+    kwargs["printWarnInformation"] = False
+    if method is not None:
+        # A known method: no probe, one login.
+        kwargs["transportMethod"] = _PYTAPO_TRANSPORTS[method]
+        kwargs["isKLAP"] = method is ControlMethod.KLAP
+    try:
+        tapo = await run_blocking(lambda: Tapo(host, CONTROL_USER, cloud_password, **kwargs))
+    except Exception as err:
+        raise classify_pytapo_error(err) from err
+    return PytapoSession(tapo, method or _pytapo_method(tapo), run_blocking)
+
+
+def offers_no_known_login(discover: dict[str, Any] | None) -> bool:
+    """True when the discover answer lists only logins no library speaks (firmware that refuses
+    third-party control), so a login would be doomed and would count toward the lockout.
+
+    No answer at all says nothing: KLAP cameras serve plain HTTP, and pytapo finds them itself.
+    """
+    if not isinstance(discover, dict) or tpap_from_discover(discover) is not None:
+        return False
+    data = (discover.get("result") or {}).get("data") or {}
+    offered = {str(t) for t in data.get("encrypt_type") or []} if isinstance(data, dict) else set()
+    return bool(offered) and not offered & _KNOWN_ENCRYPT_TYPES
+
+
+def _check_not_suspended(host: str) -> None:
+    if (left := _suspended_until.get(host, 0.0) - time.monotonic()) > 0:
+        raise LockedOut(left)
+
+
+def _note_suspension(host: str, err: CameraHubError) -> None:
+    if isinstance(err, LockedOut):
+        _suspended_until[host] = time.monotonic() + err.seconds_left
+
+
+async def _login_kasa(host: str, port: int, cloud_password: str, session: Any) -> KasaSession:
+    config = DeviceConfig(
+        host,
+        port_override=port,
+        credentials=Credentials(CONTROL_USER, cloud_password),
+        connection_type=DeviceConnectionParameters(
+            DeviceFamily.SmartIpCamera, DeviceEncryptionType.Aes, https=True
+        ),
+        http_client=session,
+    )
+    try:
+        device = await Device.connect(config=config)
+    except KasaException as err:
+        raise classify_kasa_error(err) from err
+    return KasaSession(device)
+
+
+def login_order(known: ControlMethod | None) -> list[ControlMethod | None]:
+    """Which logins to try, in order. `None` is pytapo's automatic choice.
+
+    A known method goes first. pytapo's probe covers the secure, legacy, KLAP and TPAP logins
+    (and answers which one it used); python-kasa is the last resort for the secure connection.
+    """
+    order: list[ControlMethod | None] = [None, ControlMethod.KASA]
+    if known is not None and known is not ControlMethod.STREAM_ONLY:
+        order = [known, *(m for m in order if m is not known)]
+    return order
+
+
+async def open_control(
+    host: str,
+    port: int,
+    cloud_password: str,
+    *,
+    known: ControlMethod | None,
+    run_blocking: RunBlocking,
+    http_session: Any = None,
+) -> ControlSession:
+    """Log in with the first method that works. Raises the first decisive error, or ControlUnsupported.
+
+    A rejected password on the known method gets one more try through pytapo's probe, because a
+    firmware update that changed the login looks exactly like a wrong password to the old method.
+    That bounds a truly wrong password to two failed logins before the user is asked.
+    """
+    _check_not_suspended(host)
+    if known is None and offers_no_known_login(await run_blocking(discover_login, host, port)):
+        raise ControlUnsupported("the camera offers only control logins no library speaks yet")
+    pytapo_understood = True
+    for method in login_order(known):
+        try:
+            if method is ControlMethod.KASA:
+                return await _login_kasa(host, port, cloud_password, http_session)
+            return await _login_pytapo(host, port, cloud_password, method, run_blocking)
+        except ControlUnsupported:
+            _LOGGER.debug("control login %s not understood by %s", method or "auto", host)
+            if method is not ControlMethod.KASA:
+                pytapo_understood = False
+        except AuthFailed:
+            if method is ControlMethod.KASA and not pytapo_understood:
+                # pytapo could not even speak this login, so python-kasa's rejection says nothing
+                # about the password.
+                break
+            if method not in _REPLACEABLE_LOGINS or method is not known:
+                raise
+            _LOGGER.debug("known control login %s rejected by %s; probing once", method, host)
+        except LockedOut as err:
+            _note_suspension(host, err)
+            raise
+    raise ControlUnsupported("no control login the libraries know works with this firmware")
