@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME, Platform
+from homeassistant.const import CONF_HOST, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .const import (
-    CONF_CLOUD_PASSWORD,
-    CONF_CONTROL_METHOD,
-    CONF_CONTROL_PORT,
-    CONF_ONVIF_PORT,
-    CONF_RTSP_PORT,
-    DEFAULT_CONTROL_PORT,
-    DEFAULT_ONVIF_PORT,
-    DEFAULT_RTSP_PORT,
-    DOMAIN,
-    ISSUE_CONTROL_REFUSED,
-)
+from .const import CONF_CONTROL_METHOD, DOMAIN, ISSUE_CONTROL_REFUSED
 from .coordinator import CameraHubConfigEntry, CameraHubCoordinator, CameraHubData
+from .helpers import tapo_settings
 from .services import async_setup_services
 from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut
-from .vendors.tapo import TapoBackend, TapoSettings
+from .vendors.tapo import TapoBackend
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,24 +37,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-def settings_from_entry(entry: CameraHubConfigEntry) -> TapoSettings:
-    data = entry.data
-    method = data.get(CONF_CONTROL_METHOD)
-    return TapoSettings(
-        host=data[CONF_HOST],
-        username=data[CONF_USERNAME],
-        password=data[CONF_PASSWORD],
-        cloud_password=data[CONF_CLOUD_PASSWORD],
-        control_port=data.get(CONF_CONTROL_PORT, DEFAULT_CONTROL_PORT),
-        onvif_port=data.get(CONF_ONVIF_PORT, DEFAULT_ONVIF_PORT),
-        rtsp_port=data.get(CONF_RTSP_PORT, DEFAULT_RTSP_PORT),
-        control_method=ControlMethod(method) if method else None,
-    )
-
-
 async def async_setup_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) -> bool:
     """Connect to one camera, then create its entities."""
-    backend = TapoBackend(settings_from_entry(entry), hass.async_add_executor_job)
+    backend = TapoBackend(tapo_settings(entry.data), hass.async_add_executor_job, event_loop_owner=hass)
     try:
         await backend.async_connect()
     except AuthFailed as err:

@@ -43,8 +43,9 @@ from .const import (
     VENDOR_STEPS,
 )
 from .coordinator import CameraHubConfigEntry
+from .helpers import tapo_settings
 from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut, Unreachable
-from .vendors.tapo import TapoBackend, TapoSettings
+from .vendors.tapo import TapoBackend
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,20 +79,6 @@ def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _settings(data: Mapping[str, Any]) -> TapoSettings:
-    method = data.get(CONF_CONTROL_METHOD)
-    return TapoSettings(
-        host=data[CONF_HOST].strip(),
-        username=data[CONF_USERNAME],
-        password=data[CONF_PASSWORD],
-        cloud_password=data[CONF_CLOUD_PASSWORD],
-        control_port=int(data.get(CONF_CONTROL_PORT, DEFAULT_CONTROL_PORT)),
-        onvif_port=int(data.get(CONF_ONVIF_PORT, DEFAULT_ONVIF_PORT)),
-        rtsp_port=int(data.get(CONF_RTSP_PORT, DEFAULT_RTSP_PORT)),
-        control_method=ControlMethod(method) if method and method != ControlMethod.STREAM_ONLY else None,
-    )
-
-
 async def validate_tapo(
     hass: HomeAssistant, data: Mapping[str, Any]
 ) -> tuple[TapoBackend | None, dict[str, str], dict[str, str]]:
@@ -99,7 +86,7 @@ async def validate_tapo(
 
     Returns the connected (then closed) backend, or form errors and their placeholders.
     """
-    backend = TapoBackend(_settings(data), hass.async_add_executor_job)
+    backend = TapoBackend(tapo_settings(data), hass.async_add_executor_job, event_loop_owner=hass)
     try:
         await backend.async_connect()
         await backend.async_check_stream()

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
-from .const import DOMAIN
-from .vendors.base import AuthFailed, CameraHubError, LockedOut, NotSupported, Unreachable
+from .const import (
+    CONF_CLOUD_PASSWORD,
+    CONF_CONTROL_METHOD,
+    CONF_CONTROL_PORT,
+    CONF_ONVIF_PORT,
+    CONF_RTSP_PORT,
+    DEFAULT_CONTROL_PORT,
+    DEFAULT_ONVIF_PORT,
+    DEFAULT_RTSP_PORT,
+    DOMAIN,
+)
+from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut, NotSupported, Unreachable
+from .vendors.tapo import TapoSettings
 
 
 def raise_for(err: CameraHubError) -> NoReturn:
@@ -30,3 +43,18 @@ def raise_for(err: CameraHubError) -> NoReturn:
         translation_key="command_failed",
         translation_placeholders={"error": str(err)},
     ) from err
+
+
+def tapo_settings(data: Mapping[str, Any]) -> TapoSettings:
+    """The backend settings stored in a config entry (or typed into the flow)."""
+    method = data.get(CONF_CONTROL_METHOD)
+    return TapoSettings(
+        host=data[CONF_HOST].strip(),
+        username=data[CONF_USERNAME],
+        password=data[CONF_PASSWORD],
+        cloud_password=data[CONF_CLOUD_PASSWORD],
+        control_port=int(data.get(CONF_CONTROL_PORT, DEFAULT_CONTROL_PORT)),
+        onvif_port=int(data.get(CONF_ONVIF_PORT, DEFAULT_ONVIF_PORT)),
+        rtsp_port=int(data.get(CONF_RTSP_PORT, DEFAULT_RTSP_PORT)),
+        control_method=ControlMethod(method) if method and method != ControlMethod.STREAM_ONLY else None,
+    )

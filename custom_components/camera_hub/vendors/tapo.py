@@ -100,10 +100,18 @@ _READS: list[Request] = [
 class TapoBackend:
     """One Tapo camera (see module docstring)."""
 
-    def __init__(self, settings: TapoSettings, run_blocking: RunBlocking, http_session: Any = None) -> None:
+    def __init__(
+        self,
+        settings: TapoSettings,
+        run_blocking: RunBlocking,
+        *,
+        http_session: Any = None,
+        event_loop_owner: Any = None,
+    ) -> None:
         self.settings = settings
         self._run_blocking = run_blocking
         self._http_session = http_session
+        self._event_loop_owner = event_loop_owner
         self._control: ControlSession | None = None
         self._onvif: OnvifClient | None = None
         self._stream_urls = {stream: CachedStreamUrl(self._lookup_factory(stream)) for stream in STREAM_PATHS}
@@ -144,6 +152,7 @@ class TapoBackend:
             known=s.control_method,
             run_blocking=self._run_blocking,
             http_session=self._http_session,
+            event_loop_owner=self._event_loop_owner,
         )
         self.control_method = self._control.method
         self.control_error = None

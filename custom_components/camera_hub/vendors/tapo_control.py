@@ -148,10 +148,21 @@ def _pytapo_method(tapo: Tapo) -> ControlMethod:
 
 
 async def _login_pytapo(
-    host: str, port: int, cloud_password: str, method: ControlMethod | None, run_blocking: RunBlocking
+    host: str,
+    port: int,
+    cloud_password: str,
+    method: ControlMethod | None,
+    run_blocking: RunBlocking,
+    event_loop_owner: Any,
 ) -> PytapoSession:
-    kwargs: dict[str, Any] = {"controlPort": port, "cloudPassword": cloud_password, "retryStok": False}
-    kwargs["printWarnInformation"] = False
+    kwargs: dict[str, Any] = {
+        "controlPort": port,
+        "cloudPassword": cloud_password,
+        "retryStok": False,
+        "printWarnInformation": False,
+        # pytapo runs its async transports on this owner's loop (HA's) instead of a private one.
+        "hass": event_loop_owner,
+    }
     if method is not None:
         # A known method: no probe, one login.
         kwargs["transportMethod"] = _PYTAPO_TRANSPORTS[method]
@@ -223,6 +234,7 @@ async def open_control(
     known: ControlMethod | None,
     run_blocking: RunBlocking,
     http_session: Any = None,
+    event_loop_owner: Any = None,
 ) -> ControlSession:
     """Log in with the first method that works. Raises the first decisive error, or ControlUnsupported.
 
@@ -238,7 +250,7 @@ async def open_control(
         try:
             if method is ControlMethod.KASA:
                 return await _login_kasa(host, port, cloud_password, http_session)
-            return await _login_pytapo(host, port, cloud_password, method, run_blocking)
+            return await _login_pytapo(host, port, cloud_password, method, run_blocking, event_loop_owner)
         except ControlUnsupported:
             _LOGGER.debug("control login %s not understood by %s", method or "auto", host)
             if method is not ControlMethod.KASA:
