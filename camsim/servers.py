@@ -92,10 +92,12 @@ async def start_camera(
 ) -> Camera:
     host = device.config.host
     state = await AiohttpListener.start(state_app(device), host, state_port)
+    # RTSP first: ONVIF's GetStreamUri answers with the port it actually bound.
+    rtsp_listener = await rtsp.start(device, host, rtsp_port)
     return Camera(
         device=device,
         control=await control.start(device, host, control_port),
-        onvif=await onvif.start(device, host, onvif_port),
-        rtsp=await rtsp.start(device, host, rtsp_port),
+        onvif=await onvif.start(device, host, onvif_port, rtsp_port=rtsp_listener.port),
+        rtsp=rtsp_listener,
         state=state,
     )

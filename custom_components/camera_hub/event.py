@@ -32,5 +32,7 @@ class MotionEvent(CameraHubEntity, EventEntity):
 
     @callback
     def _handle_motion(self, active: bool) -> None:
-        self._trigger_event(MOTION_EVENT, {"active": active})
-        self.async_write_ha_state()
+        # An event marks motion starting; its end is no new occurrence.
+        if active:
+            self._trigger_event(MOTION_EVENT)
+            self.async_write_ha_state()

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .hass import ROOT, HassProcess, start_onboarded
+from .hass import ROOT, HassProcess, add_tapo_camera, camera_hub_entities, start_onboarded
 from .sims import Sim, start_sim, stop_sim
 
 PAN_TILT_MODEL = "C200"
@@ -36,15 +36,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def camera_args(index: int) -> tuple[list[str], str]:
     """Options and loopback address of simulated camera `index`: a pan/tilt model first, then fixed ones.
 
-    As root every camera gets its own 127.0.1.x address with a real camera's ports (443, 554, 2020);
-    otherwise the kernel picks free ports on 127.0.0.1.
+    Every camera gets its own loopback address (127.0.1.x), as cameras on a LAN have their own IPs.
+    As root they also listen on a real camera's ports (443, 554, 2020); otherwise the kernel picks.
     """
     model = PAN_TILT_MODEL if index == 0 else FIXED_MODEL
     args = ["--model", model]
     if os.geteuid() == 0:
-        real_ports = ["--control-port", "443", "--onvif-port", "2020", "--rtsp-port", "554"]
-        return [*args, *real_ports], f"127.0.1.{index + 1}"
-    return args, "127.0.0.1"
+        args += ["--control-port", "443", "--onvif-port", "2020", "--rtsp-port", "554"]
+    return args, f"127.0.1.{index + 1}"
 
 
 def start_simulators(count: int) -> list[Sim]:
@@ -82,6 +81,20 @@ def ready_line(hass: HassProcess, token_file: Path, sims: list[Sim], cameras: li
     return "READY " + json.dumps(ready)
 
 
+async def add_cameras(hass: HassProcess, sims: list[Sim]) -> list[str]:
+    """One config entry per simulated camera, through the real config flow; returns camera entities.
+
+    A data dir reused from an earlier run already has the entries; the flow then only updates them.
+    """
+    for sim in sims:
+        result = await add_tapo_camera(hass, sim.info)
+        if result["type"] == "abort" and result.get("reason") == "already_configured":
+            continue
+        if result["type"] != "create_entry":
+            raise RuntimeError(f"adding the camera at {sim.host} failed: {result.get('errors') or result}")
+    return [e for e in await camera_hub_entities(hass) if e.startswith("camera.")]
+
+
 async def wait_for_stop_signal(hass: HassProcess, sims: list[Sim]) -> str:
     """Block until SIGINT/SIGTERM, or until a child dies; returns why."""
     stop = asyncio.Event()
@@ -109,8 +122,8 @@ async def develop(args: argparse.Namespace) -> int:
         )
         hass = await start_onboarded(args.data, args.port)
         token_file = write_token_file(args.data, hass.token)
-        # Config entries for the simulated cameras come with the Tapo config flow.
-        print(ready_line(hass, token_file, sims, cameras=[]), flush=True)
+        cameras = await add_cameras(hass, sims)
+        print(ready_line(hass, token_file, sims, cameras), flush=True)
         assert hass.credentials is not None
         print(
             f"Open {hass.url} and log in as {hass.credentials.username} / {hass.credentials.password}. "

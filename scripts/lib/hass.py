@@ -228,3 +228,58 @@ async def start_onboarded(config_dir: Path, port: int | None = None, **kwargs: A
         hass.stop()
         raise
     return hass
+
+
+async def add_tapo_camera(
+    hass: HassProcess,
+    sim_info: dict[str, Any],
+    *,
+    username: str = "camuser",
+    password: str = "campass",
+    cloud_password: str = "cloudpass",
+) -> dict[str, Any]:
+    """Add a (simulated) Tapo camera through the integration's real config flow over REST.
+
+    Returns the flow's final result (`type` "create_entry" with `result` = the entry), or the form
+    with its errors when the camera was refused.
+    """
+    headers = {"Authorization": f"Bearer {hass.token}"}
+    async with aiohttp.ClientSession(hass.url, headers=headers) as session:
+
+        async def step(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            async with session.post(path, json=body) as resp:
+                resp.raise_for_status()
+                result: dict[str, Any] = await resp.json()
+                return result
+
+        flow = await step("/api/config/config_entries/flow", {"handler": "camera_hub"})
+        flow_path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+        await step(flow_path, {"next_step_id": "tapo"})
+        result = await step(
+            flow_path,
+            {
+                "host": sim_info["host"],
+                "username": username,
+                "password": password,
+                "cloud_password": cloud_password,
+                "advanced": {
+                    "control_port": sim_info["control_port"],
+                    "onvif_port": sim_info["onvif_port"],
+                    "rtsp_port": sim_info["rtsp_port"],
+                },
+            },
+        )
+        if result["type"] == "form" and result["step_id"].startswith("stream_only"):
+            result = await step(flow_path, {})
+        return result
+
+
+async def camera_hub_entities(hass: HassProcess) -> list[str]:
+    """Entity ids of every Camera Hub entity, from the entity registry over the WebSocket API."""
+    async with aiohttp.ClientSession(hass.url) as session, session.ws_connect("/api/websocket") as ws:
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": hass.token})
+        await ws.receive_json()
+        await ws.send_json({"id": 1, "type": "config/entity_registry/list"})
+        reply = await ws.receive_json()
+    return sorted(e["entity_id"] for e in reply["result"] if e["platform"] == "camera_hub")

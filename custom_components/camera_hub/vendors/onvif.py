@@ -39,11 +39,17 @@ def classify_onvif_error(err: Exception) -> CameraHubError:
 
 
 def motion_from_message(message: Any) -> bool | None:
-    """`True`/`False` for a motion notification, `None` for any other event."""
+    """`True`/`False` for a motion change, `None` for any other event.
+
+    A new subscription first reports the current state ("Initialized"); that is not a change.
+    """
     topic = str(getattr(getattr(message, "Topic", None), "_value_1", "") or "")
     if not topic.endswith(_MOTION_TOPIC_SUFFIXES):
         return None
-    data = getattr(getattr(getattr(message, "Message", None), "_value_1", None), "Data", None)
+    body = getattr(getattr(message, "Message", None), "_value_1", None)
+    if getattr(body, "PropertyOperation", None) == "Initialized":
+        return None
+    data = getattr(body, "Data", None)
     for item in getattr(data, "SimpleItem", None) or []:
         if item.Name in _MOTION_ITEMS:
             return str(item.Value).lower() == "true"

@@ -339,7 +339,10 @@ class TapoBackend:
                 uris = await self._onvif.stream_uris()
                 index = list(STREAM_PATHS).index(stream)
                 if index < len(uris):
-                    url = uris[index]
+                    # The camera names its stream as it sees itself (its own address and port);
+                    # keep its path but reach it where the user configured (port forwarding).
+                    reported = urlsplit(uris[index])
+                    url = urlunsplit(("rtsp", f"{s.host}:{s.rtsp_port}", reported.path, reported.query, ""))
             return with_credentials(url, s.username, s.password)
 
         return lookup
