@@ -41,11 +41,14 @@ class CameraHubEntity(CoordinatorEntity[CameraHubCoordinator]):
         return self.coordinator.backend
 
     async def async_command(self, command: Awaitable[object]) -> None:
-        """Run a camera command: map its errors to HA's, then refresh so state follows at once."""
+        """Run a camera command: map its errors to HA's, then read the camera back at once.
+
+        A direct refresh rather than a debounced request: two commands in a row must both show.
+        """
         try:
             await command
         except CameraHubError as err:
             if isinstance(err, AuthFailed):
                 self.hass.config_entries.async_schedule_reload(self.coordinator.config_entry.entry_id)
             raise_for(err)
-        await self.coordinator.async_request_refresh()
+        await self.coordinator.async_refresh()
