@@ -11,10 +11,18 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_CONTROL_METHOD, DOMAIN, ISSUE_CONTROL_REFUSED
+from .const import (
+    CONF_CONTROL_METHOD,
+    CONF_KEEP_WARM,
+    CONF_LIVE_STREAM,
+    DEFAULT_LIVE_STREAM,
+    DOMAIN,
+    ISSUE_CONTROL_REFUSED,
+)
 from .coordinator import CameraHubConfigEntry, CameraHubCoordinator, CameraHubData
 from .helpers import tapo_settings
 from .services import async_setup_services
+from .streaming.frames import FrameHub
 from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut
 from .vendors.tapo import TapoBackend
 
@@ -66,7 +74,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) ->
     _report_stream_only(hass, entry, backend)
 
     coordinator = CameraHubCoordinator(hass, entry, backend)
-    entry.runtime_data = CameraHubData(backend=backend, coordinator=coordinator)
+    hubs = {stream: _frame_hub(entry, backend, stream) for stream in backend.capabilities.streams}
+    entry.runtime_data = CameraHubData(backend=backend, coordinator=coordinator, hubs=hubs)
     try:
         await coordinator.async_config_entry_first_refresh()
     except BaseException:
@@ -74,7 +83,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) ->
         raise
     coordinator.start_motion_events()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if entry.options.get(CONF_KEEP_WARM):
+        await hubs[entry.options.get(CONF_LIVE_STREAM, DEFAULT_LIVE_STREAM)].async_start_warm()
     return True
+
+
+def _frame_hub(entry: CameraHubConfigEntry, backend: TapoBackend, stream: str) -> FrameHub:
+    async def url() -> str:
+        return await backend.async_stream_url(stream)
+
+    return FrameHub(url, on_upstream_error=backend.invalidate_stream_url, name=f"{entry.title} {stream}")
 
 
 def _remember_control_method(hass: HomeAssistant, entry: CameraHubConfigEntry, backend: TapoBackend) -> None:
@@ -107,6 +125,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) -
     """Unload one camera and close its connections."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
+        for hub in entry.runtime_data.hubs.values():
+            await hub.async_stop()
         await entry.runtime_data.coordinator.async_shutdown()
         await entry.runtime_data.backend.async_close()
     return unloaded

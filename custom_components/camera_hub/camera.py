@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from aiohttp import web
 from homeassistant.components.camera import Camera, CameraEntityDescription
 from homeassistant.components.camera.const import CameraEntityFeature
-from homeassistant.components.ffmpeg import async_get_image
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -18,10 +18,12 @@ from .const import (
 )
 from .coordinator import CameraHubConfigEntry, CameraHubCoordinator
 from .entity import CameraHubEntity
+from .streaming.frames import FrameHub
 from .streaming.snapshots import SnapshotCache
 from .vendors.base import CameraHubError, Direction
 
 PARALLEL_UPDATES = 0
+_BOUNDARY = "camerahubframe"
 
 HD = CameraEntityDescription(key="hd", name=None)
 SD = CameraEntityDescription(key="sd", translation_key="sd_stream", entity_registry_enabled_default=False)
@@ -63,19 +65,32 @@ class CameraHubCamera(CameraHubEntity, Camera):
         except CameraHubError:
             return None
 
+    @property
+    def _hub(self) -> FrameHub:
+        return self.coordinator.config_entry.runtime_data.hubs[self._stream]
+
     async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
-        return await self._snapshots.get()
+        """The hub's newest frame when fresh enough; otherwise one shared wait for the next one.
+
+        A failed wait returns the last good picture (or None): never a broken image.
+        """
+        return await self._snapshots.get() or self._snapshots.last_good
 
     async def _grab_frame(self) -> bytes | None:
-        """One frame through HA's ffmpeg helper; the stream URI is looked up again after a failure."""
-        url = await self.stream_source()
-        if url is None:
-            return None
-        image = await async_get_image(self.hass, url)
-        if not image:
-            self.backend.invalidate_stream_url()
-            return None
-        return image
+        frame = await self._hub.snapshot(self._snapshots.max_age)
+        return frame.jpeg if frame else None
+
+    async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse:
+        """MJPEG for any number of viewers from the one upstream; a slow viewer skips frames."""
+        response = web.StreamResponse()
+        response.content_type = "multipart/x-mixed-replace"
+        response.headers["Content-Type"] = f"multipart/x-mixed-replace;boundary={_BOUNDARY}"
+        await response.prepare(request)
+        async for frame in self._hub.frames():
+            self._snapshots.offer(frame.jpeg)
+            header = f"--{_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.jpeg)}\r\n\r\n"
+            await response.write(header.encode() + frame.jpeg + b"\r\n")
+        return response
 
     # --- entity actions (registered in services.py) ---------------------------------------
 

@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -29,6 +30,7 @@ from .const import (
     CONF_CLOUD_PASSWORD,
     CONF_CONTROL_METHOD,
     CONF_CONTROL_PORT,
+    CONF_KEEP_WARM,
     CONF_LIVE_STREAM,
     CONF_ONVIF_PORT,
     CONF_RTSP_PORT,
@@ -268,6 +270,7 @@ class CameraHubOptionsFlow(OptionsFlowWithReload):
                         min=0, max=60, step=0.5, unit_of_measurement="s", mode=NumberSelectorMode.BOX
                     )
                 ),
+                vol.Required(CONF_KEEP_WARM, default=options.get(CONF_KEEP_WARM, False)): BooleanSelector(),
             }
         )
         return self.async_show_form(step_id="init", data_schema=schema)

@@ -22,6 +22,7 @@ CONF_ADVANCED: Final = "advanced"
 # Options
 CONF_LIVE_STREAM: Final = "live_stream"
 CONF_SNAPSHOT_MAX_AGE: Final = "snapshot_max_age"
+CONF_KEEP_WARM: Final = "keep_warm"
 DEFAULT_LIVE_STREAM: Final = "hd"
 DEFAULT_SNAPSHOT_MAX_AGE: Final = 2.0
 

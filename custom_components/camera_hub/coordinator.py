@@ -14,6 +14,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_CONTROL_METHOD, CONTROL_RETRY_INTERVAL, DOMAIN, ISSUE_CONTROL_REFUSED, UPDATE_INTERVAL
+from .streaming.frames import FrameHub
 from .vendors.base import AuthFailed, CameraHubError, CameraState, ControlMethod, LockedOut, NotSupported
 from .vendors.tapo import TapoBackend
 
@@ -24,6 +25,8 @@ _LOGGER = logging.getLogger(__name__)
 class CameraHubData:
     backend: TapoBackend
     coordinator: CameraHubCoordinator
+    # One frame hub per stream ("hd", "sd"): every viewer and snapshot of that stream shares it.
+    hubs: dict[str, FrameHub]
 
 
 type CameraHubConfigEntry = ConfigEntry[CameraHubData]

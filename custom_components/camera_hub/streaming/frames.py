@@ -1,0 +1,276 @@
+"""One upstream per camera: a frame hub decodes the stream once and fans JPEG frames out.
+
+Why PyAV in a worker thread rather than an ffmpeg process (HA's `CameraMjpeg`)?
+Measured on this project's machine (bench/README.md): an ffmpeg process must transcode every frame
+to MJPEG all the time, ~4.4 % of a core at 640x360, whether anyone looks or not, and HA's helpers
+start one per viewer. In-process, the hub *decodes* every frame (H.264 needs that) but *encodes* a
+JPEG only when someone needs one: once per frame while MJPEG viewers watch, shared by all of them,
+and once per request for snapshots (libturbojpeg straight from the decoder's YUV planes, ~1–3 ms).
+PyAV and libturbojpeg release the GIL while they work, so HA's event loop is not held up.
+
+Life cycle: the hub starts with its first consumer, lingers `linger` seconds after the last one
+leaves (so a burst of snapshots or a page reload reuses the warm stream), and `keep_warm` keeps it
+running for cameras a user watches often. Opening uses `analyzeduration=0` and a small
+`probesize`, so the first frame arrives with the next keyframe instead of after an extra GOP of
+probing. When the upstream drops, the worker reconnects with backoff; consumers see a pause, not
+an error. Stopping joins the worker thread: nothing outlives the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import av
+from turbojpeg import TJSAMP_420, TurboJPEG
+
+_LOGGER = logging.getLogger(__name__)
+
+# Read timeout doubles as the longest a stop waits for a stalled upstream.
+_OPEN_OPTIONS = {
+    "rtsp_transport": "tcp",
+    "analyzeduration": "0",
+    "probesize": "32768",
+    "fflags": "nobuffer",
+    "flags": "low_delay",
+}
+_TIMEOUTS = (10.0, 3.0)
+_BACKOFF_START = 0.5
+_BACKOFF_MAX = 30.0
+JPEG_QUALITY = 80
+
+_turbojpeg: TurboJPEG | None = None
+
+
+def encode_jpeg(frame: av.VideoFrame) -> bytes:
+    """JPEG of a decoded frame: libturbojpeg straight from YUV 4:2:0, or PyAV's encoder."""
+    global _turbojpeg  # one libturbojpeg handle per process, created lazily
+    if frame.format.name != "yuv420p":
+        frame = frame.reformat(format="yuv420p")
+    if _turbojpeg is None:
+        _turbojpeg = TurboJPEG()
+    planes = frame.to_ndarray()
+    return bytes(
+        _turbojpeg.encode_from_yuv(
+            planes.tobytes(), frame.height, frame.width, quality=JPEG_QUALITY, jpeg_subsample=TJSAMP_420
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    jpeg: bytes
+    taken: float  # time.monotonic() when decoded
+
+
+class _Decoded:
+    """The newest decoded frame and its JPEG, encoded at most once."""
+
+    def __init__(self, frame: av.VideoFrame, taken: float) -> None:
+        self.frame = frame
+        self.taken = taken
+        self._jpeg: bytes | None = None
+        self._lock = threading.Lock()
+
+    def jpeg(self) -> Frame:
+        with self._lock:
+            if self._jpeg is None:
+                self._jpeg = encode_jpeg(self.frame)
+            return Frame(self._jpeg, self.taken)
+
+
+class FrameHub:
+    """Shares one camera stream among any number of consumers (see module docstring)."""
+
+    def __init__(
+        self,
+        url: Callable[[], Coroutine[Any, Any, str]],
+        *,
+        linger: float = 30.0,
+        keep_warm: bool = False,
+        on_upstream_error: Callable[[], None] | None = None,
+        name: str = "camera",
+    ) -> None:
+        self._url = url
+        self.linger = linger
+        self.keep_warm = keep_warm
+        self._on_upstream_error = on_upstream_error
+        self._name = name
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._consumers = 0
+        self._streams: set[asyncio.Queue[Frame]] = set()
+        self._latest: _Decoded | None = None
+        self._new_frame = asyncio.Event()
+        self._linger_handle: asyncio.TimerHandle | None = None
+        self.upstream_sessions = 0
+
+    # --- consumers ------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def latest(self, max_age: float | None = None) -> _Decoded | None:
+        latest = self._latest
+        if latest is None or (max_age is not None and time.monotonic() - latest.taken > max_age):
+            return None
+        return latest
+
+    @contextlib.asynccontextmanager
+    async def consumer(self) -> AsyncIterator[FrameHub]:
+        """Hold the hub open while the block runs."""
+        await self._acquire()
+        try:
+            yield self
+        finally:
+            self._release()
+
+    async def snapshot(self, max_age: float, wait: float = 15.0) -> Frame | None:
+        """A JPEG no older than `max_age`; waits for the stream's next frame when there is none."""
+        async with self.consumer():
+            decoded = self.latest(max_age)
+            if decoded is None:
+                decoded = await self._next_decoded(wait)
+            if decoded is None:
+                return None
+            assert self._loop is not None
+            return await self._loop.run_in_executor(None, decoded.jpeg)
+
+    async def frames(self) -> AsyncIterator[Frame]:
+        """Every frame as JPEG, starting with the newest one; a slow reader skips frames."""
+        queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=1)
+        async with self.consumer():
+            self._streams.add(queue)
+            try:
+                if (decoded := self.latest()) is not None:
+                    assert self._loop is not None
+                    yield await self._loop.run_in_executor(None, decoded.jpeg)
+                while True:
+                    yield await queue.get()
+            finally:
+                self._streams.discard(queue)
+
+    async def _next_decoded(self, wait: float) -> _Decoded | None:
+        self._new_frame.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await self._new_frame.wait()
+        return self._latest
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def _acquire(self) -> None:
+        self._consumers += 1
+        if self._linger_handle is not None:
+            self._linger_handle.cancel()
+            self._linger_handle = None
+        if self._thread is None:
+            self._start()
+
+    def _release(self) -> None:
+        self._consumers -= 1
+        if self._consumers == 0 and not self.keep_warm and self._loop is not None:
+            self._linger_handle = self._loop.call_later(self.linger, self._stop_if_idle)
+
+    def _stop_if_idle(self) -> None:
+        self._linger_handle = None
+        if self._consumers == 0 and not self.keep_warm:
+            self._loop_stop_thread()
+
+    async def async_start_warm(self) -> None:
+        """Keep-warm cameras: start now and run until `async_stop`."""
+        self.keep_warm = True
+        if self._thread is None:
+            self._start()
+
+    def _start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"camera_hub frames {self._name}", daemon=True)
+        self._thread.start()
+
+    def _loop_stop_thread(self) -> None:
+        """Signal the worker; it exits within one read timeout. Joining happens in async_stop."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and self._loop is not None:
+            self._loop.run_in_executor(None, thread.join)
+        self._latest = None
+
+    async def async_stop(self) -> None:
+        """Stop now, whatever the consumers, and wait until the worker has exited."""
+        self.keep_warm = False
+        if self._linger_handle is not None:
+            self._linger_handle.cancel()
+            self._linger_handle = None
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await asyncio.get_running_loop().run_in_executor(None, thread.join)
+        self._latest = None
+
+    # --- worker thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = _BACKOFF_START
+        while not self._stop.is_set():
+            try:
+                url = self._current_url()
+            except Exception:  # the worker must outlive any failure of the URL lookup
+                _LOGGER.debug("%s: no stream URL; retrying in %.1f s", self._name, backoff, exc_info=True)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, _BACKOFF_MAX)
+                continue
+            try:
+                self._read_stream(url)
+                backoff = _BACKOFF_START
+            except (av.error.FFmpegError, OSError, TimeoutError) as err:
+                _LOGGER.debug(
+                    "%s: upstream ended (%s); reconnecting in %.1f s", self._name, type(err).__name__, backoff
+                )
+                if self._on_upstream_error is not None and self._loop is not None:
+                    self._loop.call_soon_threadsafe(self._on_upstream_error)
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, _BACKOFF_MAX)
+
+    def _current_url(self) -> str:
+        """Ask the loop for the (cached) stream URL: after an upstream error it may be a new one."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(self._url(), self._loop).result(timeout=_TIMEOUTS[0])
+
+    def _read_stream(self, url: str) -> None:
+        with av.open(url, options=_OPEN_OPTIONS, timeout=_TIMEOUTS) as container:
+            self.upstream_sessions += 1
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for packet in container.demux(stream):
+                if self._stop.is_set():
+                    return
+                for frame in packet.decode():
+                    self._publish(_Decoded(frame, time.monotonic()))
+
+    def _publish(self, decoded: _Decoded) -> None:
+        self._latest = decoded
+        loop = self._loop
+        if loop is None:
+            return
+        # Encode in this thread only when someone streams; snapshots encode on demand.
+        frame = decoded.jpeg() if self._streams else None
+        loop.call_soon_threadsafe(self._fan_out, frame)
+
+    def _fan_out(self, frame: Frame | None) -> None:
+        self._new_frame.set()
+        if frame is None:
+            return
+        for queue in list(self._streams):
+            if queue.full():
+                queue.get_nowait()  # a slow consumer drops its stale frame, never slows the rest
+            queue.put_nowait(frame)
