@@ -19,7 +19,6 @@ from .const import (
 from .coordinator import CameraHubConfigEntry, CameraHubCoordinator
 from .entity import CameraHubEntity
 from .streaming.frames import FrameHub
-from .streaming.snapshots import SnapshotCache
 from .vendors.base import CameraHubError, Direction
 
 PARALLEL_UPDATES = 0
@@ -57,7 +56,8 @@ class CameraHubCamera(CameraHubEntity, Camera):
         CameraHubEntity.__init__(self, coordinator, description)
         Camera.__init__(self)
         self._stream = stream
-        self._snapshots = SnapshotCache(self._grab_frame, max_age)
+        self._max_age = max_age
+        self._last_good: bytes | None = None
 
     async def stream_source(self) -> str | None:
         try:
@@ -70,15 +70,14 @@ class CameraHubCamera(CameraHubEntity, Camera):
         return self.coordinator.config_entry.runtime_data.hubs[self._stream]
 
     async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
-        """The hub's newest frame when fresh enough; otherwise one shared wait for the next one.
-
-        A failed wait returns the last good picture (or None): never a broken image.
+        """The hub's newest frame when fresh enough; otherwise the next one, which concurrent requests
+        share (one upstream, one JPEG encode). A failed wait returns the last good picture, or None:
+        never a broken image.
         """
-        return await self._snapshots.get() or self._snapshots.last_good
-
-    async def _grab_frame(self) -> bytes | None:
-        frame = await self._hub.snapshot(self._snapshots.max_age)
-        return frame.jpeg if frame else None
+        frame = await self._hub.snapshot(self._max_age)
+        if frame is not None:
+            self._last_good = frame.jpeg
+        return self._last_good
 
     async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse:
         """MJPEG for any number of viewers from the one upstream; a slow viewer skips frames."""
@@ -87,7 +86,6 @@ class CameraHubCamera(CameraHubEntity, Camera):
         response.headers["Content-Type"] = f"multipart/x-mixed-replace;boundary={_BOUNDARY}"
         await response.prepare(request)
         async for frame in self._hub.frames():
-            self._snapshots.offer(frame.jpeg)
             header = f"--{_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.jpeg)}\r\n\r\n"
             await response.write(header.encode() + frame.jpeg + b"\r\n")
         return response

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .hass import ROOT, HassProcess, add_tapo_camera, camera_hub_entities, start_onboarded
-from .sims import Sim, start_sim, stop_sim
+import aiohttp
+
+from .hass import ROOT, HassProcess, add_tapo_camera, camera_hub_entities, free_port, start_onboarded
+from .sims import Sim, die_with_parent, start_sim, stop_sim
 
 PAN_TILT_MODEL = "C200"
 FIXED_MODEL = "C100"
@@ -66,15 +72,71 @@ def write_token_file(data: Path, token: str) -> Path:
     return token_file
 
 
-def ready_line(hass: HassProcess, token_file: Path, sims: list[Sim], cameras: list[str]) -> str:
+@dataclass
+class Bridge:
+    process: subprocess.Popen[bytes]
+    url: str
+    token_file: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+async def start_bridge(hass: HassProcess, token_file: Path, data: Path) -> Bridge:
+    """The MCP bridge on streamable HTTP (loopback, bearer token), as Claude would reach it."""
+    port = free_port()
+    auth_file = data / "mcp-token"
+    log = (data / "mcp-bridge.log").open("wb")
+    argv = [sys.executable, "-m", "mcp_bridge", "--ha-url", hass.url, "--token-file", str(token_file)]
+    argv += ["--transport", "http", "--port", str(port), "--auth-token-file", str(auth_file)]
+    process = subprocess.Popen(  # noqa: ASYNC220 - Popen returns at once; readiness is awaited below
+        argv,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
+    )
+    bridge = Bridge(process, f"http://127.0.0.1:{port}/mcp", auth_file)
+    try:
+        await _wait_for_bridge(bridge)
+    except BaseException:
+        bridge.stop()
+        raise
+    return bridge
+
+
+async def _wait_for_bridge(bridge: Bridge, within: float = 60) -> None:
+    """Up when the endpoint answers at all (401 without a token); the process gives no other signal."""
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if bridge.process.poll() is not None:
+                raise RuntimeError(f"the MCP bridge exited with {bridge.process.returncode}")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.post(bridge.url, json={}) as resp:
+                    if resp.status in (401, 403):
+                        return
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"the MCP bridge did not answer within {within:.0f} s")
+
+
+def ready_line(
+    hass: HassProcess, token_file: Path, sims: list[Sim], cameras: list[str], bridge: Bridge
+) -> str:
     assert hass.credentials is not None
     ready: dict[str, Any] = {
         "ha_url": hass.url,
         "username": hass.credentials.username,
         "password": hass.credentials.password,
         "token_file": str(token_file),
-        "mcp_url": None,
-        "mcp_token_file": None,
+        "mcp_url": bridge.url,
+        "mcp_token_file": str(bridge.token_file),
         "cameras": cameras,
         "simulators": [sim.info for sim in sims],
     }
@@ -95,7 +157,7 @@ async def add_cameras(hass: HassProcess, sims: list[Sim]) -> list[str]:
     return [e for e in await camera_hub_entities(hass) if e.startswith("camera.")]
 
 
-async def wait_for_stop_signal(hass: HassProcess, sims: list[Sim]) -> str:
+async def wait_for_stop_signal(hass: HassProcess, sims: list[Sim], bridge: Bridge) -> str:
     """Block until SIGINT/SIGTERM, or until a child dies; returns why."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -104,6 +166,8 @@ async def wait_for_stop_signal(hass: HassProcess, sims: list[Sim]) -> str:
     while not stop.is_set():
         if hass.process.poll() is not None:
             return f"Home Assistant exited ({hass.process.returncode}); see {hass.log_path}"
+        if bridge.process.poll() is not None:
+            return f"the MCP bridge exited ({bridge.process.returncode}); see its log in the data dir"
         if dead := [sim for sim in sims if sim.process.poll() is not None]:
             return f"camsim {dead[0].host} exited ({dead[0].process.returncode})"
         # A child's exit has no event to await here; check twice a second.
@@ -115,6 +179,7 @@ async def develop(args: argparse.Namespace) -> int:
     args.data = args.data.resolve()
     sims = start_simulators(args.cameras)
     hass: HassProcess | None = None
+    bridge: Bridge | None = None
     try:
         print(
             f"Starting Home Assistant on http://127.0.0.1:{args.port} (config: {args.data}) …",
@@ -123,17 +188,20 @@ async def develop(args: argparse.Namespace) -> int:
         hass = await start_onboarded(args.data, args.port)
         token_file = write_token_file(args.data, hass.token)
         cameras = await add_cameras(hass, sims)
-        print(ready_line(hass, token_file, sims, cameras), flush=True)
+        bridge = await start_bridge(hass, token_file, args.data)
+        print(ready_line(hass, token_file, sims, cameras, bridge), flush=True)
         assert hass.credentials is not None
         print(
             f"Open {hass.url} and log in as {hass.credentials.username} / {hass.credentials.password}. "
             "Ctrl-C stops everything.",
             file=sys.stderr,
         )
-        reason = await wait_for_stop_signal(hass, sims)
+        reason = await wait_for_stop_signal(hass, sims, bridge)
         print(reason, file=sys.stderr)
         return 0 if reason == "stopping" else 1
     finally:
+        if bridge is not None:
+            bridge.stop()
         if hass is not None:
             hass.stop()
         for sim in sims:

@@ -39,6 +39,11 @@ homeassistant:
   latitude: 52.52
   longitude: 13.40
   elevation: 34
+  # Clips recorded through the MCP bridge (camera.record) land here; also browsable under Media.
+  media_dirs:
+    local: {config_dir}/media
+  allowlist_external_dirs:
+    - {config_dir}/media
 http:
   server_host: 127.0.0.1
   server_port: {port}
@@ -51,6 +56,9 @@ diagnostics:
 system_health:
 ffmpeg:
 stream:
+media_source:
+history:
+logbook:
 logger:
   default: warning
   logs:
@@ -67,7 +75,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 def write_config(config_dir: Path, port: int, log_level: str = "info") -> None:
     """Write configuration.yaml and link the working tree's integration into the config dir."""
     config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "configuration.yaml").write_text(CONFIGURATION_YAML.format(port=port, log_level=log_level))
+    (config_dir / "media").mkdir(exist_ok=True)
+    (config_dir / "configuration.yaml").write_text(
+        CONFIGURATION_YAML.format(port=port, log_level=log_level, config_dir=config_dir.resolve())
+    )
     custom = config_dir / "custom_components"
     custom.mkdir(exist_ok=True)
     link = custom / "camera_hub"
@@ -234,9 +245,10 @@ async def add_tapo_camera(
     hass: HassProcess,
     sim_info: dict[str, Any],
     *,
+    # camsim's default accounts (see shared/DESIGN.md, section camsim)
     username: str = "camuser",
-    password: str = "campass",
-    cloud_password: str = "cloudpass",
+    password: str = "campass",  # noqa: S107
+    cloud_password: str = "cloudpass",  # noqa: S107
 ) -> dict[str, Any]:
     """Add a (simulated) Tapo camera through the integration's real config flow over REST.
 

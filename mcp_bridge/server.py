@@ -1,0 +1,103 @@
+"""FastMCP wiring: which tool functions are exposed, with which annotations, around one HA client."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastmcp import FastMCP
+from fastmcp.exceptions import ToolError
+from fastmcp.server.auth import AuthProvider
+from mcp_types import ToolAnnotations
+
+from mcp_bridge.ha_client import HAClient
+from mcp_bridge.tools import cameras, media, ptz, system
+
+INSTRUCTIONS = (
+    "Camera Hub cameras in the user's Home Assistant. Start with list_cameras; name a camera by its id or "
+    "name. get_snapshot returns a picture you can look at."
+)
+
+
+def _hints(
+    *, read_only: bool = False, destructive: bool = False, idempotent: bool = False
+) -> ToolAnnotations:
+    return ToolAnnotations(
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=False,
+    )
+
+
+READ = _hints(read_only=True, idempotent=True)
+ACT = _hints()
+SET = _hints(idempotent=True)
+
+TOOLS: list[tuple[Callable[..., Awaitable[Any]], ToolAnnotations]] = [
+    (cameras.list_cameras, READ),
+    (cameras.get_camera_status, READ),
+    (media.get_snapshot, READ),
+    (ptz.ptz_move, ACT),
+    (ptz.ptz_stop, SET),
+    (ptz.ptz_home, SET),
+    (ptz.ptz_go_to_preset, SET),
+    (ptz.ptz_save_preset, ACT),
+    (ptz.ptz_delete_preset, _hints(destructive=True, idempotent=True)),
+    (cameras.set_privacy_mode, SET),
+    (cameras.set_motion_detection, SET),
+    (media.record_clip, ACT),
+    (media.get_recent_events, READ),
+    (system.add_camera, ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False)),
+    (system.remove_camera, _hints(destructive=True, idempotent=True)),
+    (system.reboot_camera, _hints(destructive=True)),
+]
+GATED = frozenset({"remove_camera", "reboot_camera"})
+
+
+def bind(
+    fn: Callable[..., Awaitable[Any]], client: HAClient, refusal: str | None = None
+) -> Callable[..., Awaitable[Any]]:
+    """`fn` with `client` bound as its first argument, signature and docstring kept for FastMCP."""
+    hints = typing.get_type_hints(fn, include_extras=True)
+    signature = inspect.signature(fn)
+    params = [p.replace(annotation=hints[p.name]) for p in list(signature.parameters.values())[1:]]
+
+    async def tool(**kwargs: Any) -> Any:
+        if refusal is not None:
+            raise ToolError(refusal)
+        return await fn(client, **kwargs)
+
+    tool.__name__ = tool.__qualname__ = fn.__name__
+    tool.__doc__ = fn.__doc__
+    tool.__annotations__ = {p.name: p.annotation for p in params} | {"return": hints["return"]}
+    tool.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=params, return_annotation=hints["return"]
+    )
+    return tool
+
+
+def build_server(
+    client: HAClient, *, allow_destructive: bool = False, auth: AuthProvider | None = None
+) -> FastMCP[Any]:
+    @asynccontextmanager
+    async def lifespan(_: FastMCP[Any]) -> AsyncIterator[dict[str, Any]]:
+        await client.start()
+        try:
+            yield {"ha": client}
+        finally:
+            await client.close()
+
+    mcp: FastMCP[Any] = FastMCP("camera-hub", instructions=INSTRUCTIONS, lifespan=lifespan, auth=auth)
+    for fn, hints in TOOLS:
+        refusal = None
+        if fn.__name__ in GATED and not allow_destructive:
+            refusal = (
+                f"{fn.__name__} is turned off in this bridge; the person running it can restart "
+                "camera-hub-mcp with --allow-destructive to allow it."
+            )
+        mcp.tool(bind(fn, client, refusal), annotations=hints, output_schema=None)
+    return mcp

@@ -1,0 +1,194 @@
+"""Pictures, clips and event history."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastmcp import Context
+from fastmcp.exceptions import ToolError
+from fastmcp.utilities.types import Image
+from pydantic import Field
+
+from mcp_bridge.ha_client import Camera, HAClient, HANotFound
+from mcp_bridge.tools._common import (
+    CameraName,
+    camera_ref,
+    require,
+    require_online,
+    resolve_camera,
+    tool_errors,
+)
+
+MAX_IMAGE_BYTES = 1_000_000
+MAX_IMAGE_SIDE = 1568
+MAX_CLIP_SECONDS = 60
+
+Width = Annotated[
+    int, Field(ge=160, le=MAX_IMAGE_SIDE, description="Picture width in pixels, 160-1568 (default 1024).")
+]
+Seconds = Annotated[
+    int, Field(ge=1, le=MAX_CLIP_SECONDS, description="Clip length in seconds, 1-60 (default 10).")
+]
+Hours = Annotated[int, Field(ge=1, le=168, description="How far back to look, in hours (default 24).")]
+Limit = Annotated[
+    int, Field(ge=1, le=100, description="At most this many events, newest first (default 20).")
+]
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's SOF marker, or None if `data` is not a JPEG."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    pos = 2
+    while pos + 9 < len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = int.from_bytes(data[pos + 5 : pos + 7], "big")
+            width = int.from_bytes(data[pos + 7 : pos + 9], "big")
+            return width, height
+        pos += 2 + length
+    return None
+
+
+def fit_jpeg(data: bytes, width: int) -> bytes:
+    """Re-encode with Pillow, only when HA's answer is larger than `width` / MAX_IMAGE_SIDE or 1 MB."""
+    size = jpeg_size(data)
+    if size is not None and max(size) <= MAX_IMAGE_SIDE and size[0] <= width and len(data) <= MAX_IMAGE_BYTES:
+        return data
+    try:
+        from PIL import Image as PILImage  # noqa: PLC0415 - needed only when HA could not scale the picture
+    except ImportError:
+        raise ToolError(
+            "Home Assistant sent a picture larger than Claude accepts and Pillow is not installed to shrink "
+            "it; install Pillow next to camera-hub-mcp."
+        ) from None
+    picture = PILImage.open(io.BytesIO(data)).convert("RGB")
+    picture.thumbnail((min(width, MAX_IMAGE_SIDE), MAX_IMAGE_SIDE))
+    for quality in (85, 70, 55, 40):
+        out = io.BytesIO()
+        picture.save(out, "JPEG", quality=quality)
+        if out.tell() <= MAX_IMAGE_BYTES:
+            return out.getvalue()
+    raise ToolError("The camera's picture stays over 1 MB even at low quality; ask for a smaller width.")
+
+
+def _privacy_on(client: HAClient, cam: Camera) -> bool:
+    state = client.state(cam.entities.get("privacy"))
+    return state is not None and state.state == "on"
+
+
+@tool_errors
+async def get_snapshot(client: HAClient, camera: CameraName, width: Width = 1024) -> Image:
+    """Take a picture with a camera now and return it as a JPEG image you can look at.
+
+    Use it whenever the user wants to see something ("show me the garden camera", "is the door open?").
+    """
+    cam = await resolve_camera(client, camera)
+    (entity_id,) = require(cam, "camera", what="take pictures")
+    require_online(client, cam)
+    if _privacy_on(client, cam):
+        raise ToolError(
+            f"'{cam.name}' is in privacy mode, so it shows no picture; turn it off with set_privacy_mode."
+        )
+    data, content_type = await client.camera_image(entity_id, width)
+    if content_type not in ("image/jpeg", "image/jpg"):
+        raise ToolError(f"'{cam.name}' sent {content_type or 'no picture'} instead of a JPEG picture.")
+    return Image(data=await asyncio.to_thread(fit_jpeg, data, width), format="jpeg")
+
+
+@tool_errors
+async def record_clip(
+    client: HAClient, camera: CameraName, seconds: Seconds = 10, ctx: Context | None = None
+) -> dict[str, Any]:
+    """Record a video clip (MP4, at most 60 s) from a camera into Home Assistant's media folder.
+
+    Use it when the user wants a recording rather than a still picture; it returns where the file is.
+    Reports progress while recording.
+    """
+    cam = await resolve_camera(client, camera)
+    (entity_id,) = require(cam, "camera", what="record")
+    require_online(client, cam)
+    if _privacy_on(client, cam):
+        raise ToolError(f"'{cam.name}' is in privacy mode, so there is nothing to record; turn it off first.")
+    config = await client.config()
+    www = f"{str(config.get('config_dir', '')).rstrip('/')}/www"
+    # www is served without login at /local/: never record there.
+    dirs = [d for d in config.get("allowlist_external_dirs") or [] if d.rstrip("/") != www]
+    base = next((d for d in dirs if d.rstrip("/").endswith("media")), dirs[0] if dirs else None)
+    if base is None:
+        raise ToolError(
+            "Home Assistant allows no private folder to record into; add `media_dirs` or "
+            "`allowlist_external_dirs` to configuration.yaml."
+        )
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    path = f"{base.rstrip('/')}/camera_hub-{cam.slug}-{stamp}.mp4"
+    await client.call_service(
+        "camera", "record", {"entity_id": entity_id, "filename": path, "duration": seconds}
+    )
+    # camera.record returns once recording started; the file is complete `seconds` later.
+    started = time.monotonic()
+    while (elapsed := time.monotonic() - started) < seconds:
+        if ctx is not None:
+            await ctx.report_progress(elapsed, seconds, f"recording {cam.name}: {elapsed:.0f}/{seconds} s")
+        await asyncio.sleep(min(1.0, seconds - elapsed))
+    if ctx is not None:
+        await ctx.report_progress(seconds, seconds, "recording finished; HA is writing the file")
+    return {
+        **camera_ref(cam),
+        "file": path,
+        "seconds": seconds,
+        "note": "Home Assistant writes the MP4 on its own disk when the clip ends (Media → Local media).",
+    }
+
+
+@tool_errors
+async def get_recent_events(
+    client: HAClient, camera: CameraName, hours: Hours = 24, limit: Limit = 20
+) -> dict[str, Any]:
+    """Recent motion (and doorbell) events of a camera, newest first, with their times.
+
+    Use it for "was there motion at the front door tonight?" or "when did someone last ring?".
+    """
+    cam = await resolve_camera(client, camera)
+    event_entities = cam.event_entities
+    if not event_entities:
+        raise ToolError(f"'{cam.name}' reports no events (it has no motion or doorbell event entity).")
+    start = datetime.now(UTC) - timedelta(hours=hours)
+    events: list[dict[str, Any]] = []
+    source = "history"
+    try:
+        history = await client.get_json(
+            f"/api/history/period/{start.isoformat()}",
+            {"filter_entity_id": ",".join(event_entities), "significant_changes_only": "0"},
+        )
+        for series in history or []:
+            for item in series:
+                if item.get("state") not in ("unknown", "unavailable", None):
+                    events.append(_event(item["entity_id"], item["state"], item.get("attributes") or {}))
+    except HANotFound:
+        source = "since the bridge started (HA's `history:` integration is off)"
+        for entity_id in event_entities:
+            for seen in client.seen_events(entity_id):
+                events.append(_event(entity_id, seen.state, seen.attributes))
+    cutoff = start.isoformat()
+    events = sorted((e for e in events if e["time"] >= cutoff), key=lambda e: e["time"], reverse=True)
+    return {**camera_ref(cam), "source": source, "events": events[:limit]}
+
+
+def _event(entity_id: str, state: str, attributes: dict[str, Any]) -> dict[str, Any]:
+    kind = attributes.get("event_type") or entity_id.rsplit("_", 1)[-1]
+    when = state
+    with contextlib.suppress(ValueError):
+        when = datetime.fromisoformat(state).astimezone(UTC).isoformat(timespec="seconds")
+    event: dict[str, Any] = {"time": when, "type": kind, "entity_id": entity_id}
+    if "active" in attributes:
+        event["active"] = attributes["active"]
+    return event
