@@ -15,7 +15,9 @@ from .const import (
     CONF_CONTROL_METHOD,
     CONF_KEEP_WARM,
     CONF_LIVE_STREAM,
+    CONF_STREAM_LINGER,
     DEFAULT_LIVE_STREAM,
+    DEFAULT_STREAM_LINGER,
     DOMAIN,
     ISSUE_CONTROL_REFUSED,
 )
@@ -92,7 +94,12 @@ def _frame_hub(entry: CameraHubConfigEntry, backend: TapoBackend, stream: str) -
     async def url() -> str:
         return await backend.async_stream_url(stream)
 
-    return FrameHub(url, on_upstream_error=backend.invalidate_stream_url, name=f"{entry.title} {stream}")
+    return FrameHub(
+        url,
+        linger=float(entry.options.get(CONF_STREAM_LINGER, DEFAULT_STREAM_LINGER)),
+        on_upstream_error=backend.invalidate_stream_url,
+        name=f"{entry.title} {stream}",
+    )
 
 
 def _remember_control_method(hass: HomeAssistant, entry: CameraHubConfigEntry, backend: TapoBackend) -> None:

@@ -35,12 +35,14 @@ from .const import (
     CONF_ONVIF_PORT,
     CONF_RTSP_PORT,
     CONF_SNAPSHOT_MAX_AGE,
+    CONF_STREAM_LINGER,
     CONF_VENDOR,
     DEFAULT_CONTROL_PORT,
     DEFAULT_LIVE_STREAM,
     DEFAULT_ONVIF_PORT,
     DEFAULT_RTSP_PORT,
     DEFAULT_SNAPSHOT_MAX_AGE,
+    DEFAULT_STREAM_LINGER,
     DOMAIN,
     VENDOR_STEPS,
 )
@@ -264,10 +266,18 @@ class CameraHubOptionsFlow(OptionsFlowWithReload):
                 ),
                 vol.Required(
                     CONF_SNAPSHOT_MAX_AGE,
+                    CONF_STREAM_LINGER,
                     default=options.get(CONF_SNAPSHOT_MAX_AGE, DEFAULT_SNAPSHOT_MAX_AGE),
                 ): NumberSelector(
                     NumberSelectorConfig(
                         min=0, max=60, step=0.5, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                    )
+                ),
+                vol.Required(
+                    CONF_STREAM_LINGER, default=options.get(CONF_STREAM_LINGER, DEFAULT_STREAM_LINGER)
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=0, max=600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
                     )
                 ),
                 vol.Required(CONF_KEEP_WARM, default=options.get(CONF_KEEP_WARM, False)): BooleanSelector(),

@@ -23,6 +23,8 @@ CONF_ADVANCED: Final = "advanced"
 CONF_LIVE_STREAM: Final = "live_stream"
 CONF_SNAPSHOT_MAX_AGE: Final = "snapshot_max_age"
 CONF_KEEP_WARM: Final = "keep_warm"
+CONF_STREAM_LINGER: Final = "stream_linger"
+DEFAULT_STREAM_LINGER: Final = 30.0
 DEFAULT_LIVE_STREAM: Final = "hd"
 DEFAULT_SNAPSHOT_MAX_AGE: Final = 2.0
 

@@ -28,8 +28,13 @@ _MOTION_TOPIC_SUFFIXES = ("MotionAlarm", "CellMotionDetector/Motion")
 _MOTION_ITEMS = ("IsMotion", "State")
 
 
+def _not_authorized(fault: Fault) -> bool:
+    # zeep gives the subcodes as lxml QNames, whose str() is not their name.
+    return any("NotAuthorized" in str(getattr(code, "text", code)) for code in fault.subcodes or ())
+
+
 def classify_onvif_error(err: Exception) -> CameraHubError:
-    if isinstance(err, ONVIFAuthError) or (isinstance(err, Fault) and "NotAuthorized" in str(err.subcodes)):
+    if isinstance(err, ONVIFAuthError) or (isinstance(err, Fault) and _not_authorized(err)):
         return AuthFailed("camera_account")
     if isinstance(err, ONVIFTimeoutError | aiohttp.ClientError | TransportError | OSError | TimeoutError):
         return Unreachable("the camera's ONVIF service did not answer")

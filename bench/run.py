@@ -1,0 +1,445 @@
+"""scripts/bench: Camera Hub's figures side by side with their baselines, in one run.
+
+Everything runs here, for real: camsim cameras, a real `hass` with this working tree's integration,
+ffmpeg for the baselines, the MCP bridge and its peer (PyPI ha-mcp). Results go to
+bench/results/latest.json and a table on stdout. Method: bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from camsim import timestamp
+from scripts.lib.hass import HassProcess, add_tapo_camera, start_onboarded
+from scripts.lib.sims import Sim, start_sim, stop_sim
+
+from .measure import cpu_share, mjpeg_frames, p50, percentile, process_tree, rss_mb
+from .peer import mcp_figures
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+GOP = 2.0
+CAMERAS = 10
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def rtsp_with_account(sim: Sim, stream: int = 0) -> str:
+    return str(sim.info["rtsp"][stream]).replace("rtsp://", "rtsp://camuser:campass@")
+
+
+class HA:
+    """A thin REST/WebSocket client for the bench's calls to the real `hass`."""
+
+    def __init__(self, hass: HassProcess, session: aiohttp.ClientSession) -> None:
+        self.hass = hass
+        self.session = session
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._id = 0
+
+    @classmethod
+    @asynccontextmanager
+    async def connect(cls, hass: HassProcess):  # type: ignore[no-untyped-def]
+        headers = {"Authorization": f"Bearer {hass.token}"}
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
+        async with aiohttp.ClientSession(hass.url, headers=headers, timeout=timeout) as session:
+            ha = cls(hass, session)
+            try:
+                yield ha
+            finally:
+                if ha._ws is not None:
+                    await ha._ws.close()
+
+    async def ws(self, message: dict[str, Any]) -> Any:
+        if self._ws is None:
+            self._ws = await self.session.ws_connect("/api/websocket")
+            await self._ws.receive_json()
+            await self._ws.send_json({"type": "auth", "access_token": self.hass.token})
+            await self._ws.receive_json()
+        self._id += 1
+        await self._ws.send_json({"id": self._id, **message})
+        while True:
+            reply = await self._ws.receive_json()
+            if reply.get("id") == self._id:
+                if not reply.get("success"):
+                    raise RuntimeError(f"{message['type']}: {reply.get('error')}")
+                return reply.get("result")
+
+    async def entries(self) -> dict[str, dict[str, Any]]:
+        async with self.session.get("/api/config/config_entries/entry", params={"domain": "camera_hub"}) as r:
+            return {e["entry_id"]: e for e in await r.json()}
+
+    async def set_disabled(self, entry_id: str, disabled: bool) -> None:
+        await self.ws(
+            {
+                "type": "config_entries/disable",
+                "entry_id": entry_id,
+                "disabled_by": "user" if disabled else None,
+            }
+        )
+
+    async def set_options(self, entry_id: str, options: dict[str, Any]) -> None:
+        async with self.session.post(
+            "/api/config/config_entries/options/flow", json={"handler": entry_id}
+        ) as r:
+            flow = await r.json()
+        async with self.session.post(
+            f"/api/config/config_entries/options/flow/{flow['flow_id']}", json=options
+        ) as r:
+            assert (await r.json())["type"] == "create_entry"
+
+    async def snapshot(self, entity_id: str) -> bytes:
+        async with self.session.get(f"/api/camera_proxy/{entity_id}") as r:
+            r.raise_for_status()
+            return await r.read()
+
+    async def wait_entries(self, ids: set[str], states: set[str], within: float = 120) -> float:
+        start = time.monotonic()
+        while time.monotonic() - start < within:
+            entries = await self.entries()
+            if all(entries[i]["state"] in states for i in ids):
+                return time.monotonic() - start
+            await asyncio.sleep(0.05)
+        raise TimeoutError(f"entries did not reach {states}")
+
+
+async def wait_until(condition: Callable[[], bool], within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.05)
+
+
+# --- tarpit: an address that accepts connections and never answers ---------------------------
+
+
+async def tarpit(host: str, ports: list[int]) -> list[asyncio.Server]:
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client gives up
+        writer.close()
+
+    return [await asyncio.start_server(hold, host, port) for port in ports]
+
+
+# --- the figures ------------------------------------------------------------------------------
+
+
+async def bench_setup(ha: HA, sims: list[Sim], entry_ids: list[str]) -> dict[str, Any]:
+    """Time until the reachable cameras are loaded: one alone, then ten of which one never answers."""
+    log("setup: one camera, then ten with one unreachable")
+    for entry_id in entry_ids:
+        await ha.set_disabled(entry_id, True)
+    await ha.set_disabled(entry_ids[0], False)
+    start = time.monotonic()
+    await ha.wait_entries({entry_ids[0]}, {"loaded"})
+    one = time.monotonic() - start
+    await ha.set_disabled(entry_ids[0], True)
+
+    dead = sims[-1]
+    stop_sim(dead)
+    info = dead.info
+    servers = await tarpit(info["host"], [info["control_port"], info["onvif_port"], info["rtsp_port"]])
+    try:
+        start = time.monotonic()
+        await asyncio.gather(*(ha.set_disabled(e, False) for e in entry_ids))
+        await ha.wait_entries(set(entry_ids[:-1]), {"loaded"})
+        ten = time.monotonic() - start
+        await ha.wait_entries({entry_ids[-1]}, {"setup_retry", "setup_error"}, within=120)
+        unreachable_gave_up = time.monotonic() - start
+    finally:
+        for server in servers:
+            server.close()
+    return {
+        "one_s": round(one, 2),
+        "ten_with_unreachable_s": round(ten, 2),
+        "ratio": round(ten / one, 2),
+        "unreachable_reported_s": round(unreachable_gave_up, 2),
+    }
+
+
+async def bench_memory(ha: HA, cameras: list[str], rss_before: float) -> dict[str, Any]:
+    log("memory: RSS with every camera's stream warm")
+    await asyncio.gather(*(ha.snapshot(c) for c in cameras))
+    rss_after = rss_mb(process_tree(ha.hass.process.pid))
+    return {
+        "rss_before_mb": round(rss_before, 1),
+        "rss_after_mb": round(rss_after, 1),
+        "rss_per_camera_mb": round((rss_after - rss_before) / len(cameras), 1),
+    }
+
+
+async def ffmpeg_snapshot(url: str) -> float:
+    start = time.monotonic()
+    process = await asyncio.create_subprocess_exec(
+        "ffmpeg",
+        "-loglevel",
+        "error",
+        "-rtsp_transport",
+        "tcp",
+        "-i",
+        url,
+        "-frames:v",
+        "1",
+        "-f",
+        "image2",
+        "-c:v",
+        "mjpeg",
+        "-",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await process.communicate()
+    assert out.startswith(b"\xff\xd8"), "ffmpeg produced no JPEG"
+    return (time.monotonic() - start) * 1000
+
+
+async def bench_snapshot(ha: HA, camera: str, sim: Sim) -> dict[str, Any]:
+    log("snapshot: warm camera_proxy against one ffmpeg per snapshot")
+    await ha.snapshot(camera)  # warm
+    times = []
+    for _ in range(50):
+        start = time.monotonic()
+        image = await ha.snapshot(camera)
+        times.append((time.monotonic() - start) * 1000)
+        assert image.startswith(b"\xff\xd8")
+    baseline = [await ffmpeg_snapshot(rtsp_with_account(sim)) for _ in range(10)]
+    return {
+        "p50_ms": round(p50(times), 1),
+        "p95_ms": round(percentile(times, 95), 1),
+        "baseline_p50_ms": round(p50(baseline), 1),
+        "speedup": round(p50(baseline) / p50(times), 1),
+    }
+
+
+async def _viewer(
+    ha: HA, camera: str, stop: asyncio.Event, on_frame: Callable[[bytes], None] | None = None
+) -> None:
+    async with ha.session.get(f"/api/camera_proxy_stream/{camera}") as response:
+        async for frame in mjpeg_frames(response):
+            if on_frame is not None:
+                on_frame(frame)
+            if stop.is_set():
+                return
+
+
+async def _viewers_cpu(ha: HA, camera: str, count: int, seconds: float) -> float:
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(_viewer(ha, camera, stop)) for _ in range(count)]
+    await asyncio.sleep(2)  # let every viewer reach steady state before measuring
+    share = await cpu_share(lambda: process_tree(ha.hass.process.pid), seconds)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return share
+
+
+async def _ffmpeg_viewers_cpu(url: str, count: int, seconds: float) -> float:
+    processes = [
+        await asyncio.create_subprocess_exec(
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-i",
+            url,
+            "-f",
+            "mjpeg",
+            "-q:v",
+            "5",
+            "-",
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(count)
+    ]
+    await asyncio.sleep(2)
+    share = await cpu_share(lambda: [p.pid for p in processes], seconds)
+    for p in processes:
+        p.terminate()
+        await p.wait()
+    return share
+
+
+async def bench_viewers(ha: HA, camera: str, sim: Sim, seconds: float = 10) -> dict[str, Any]:
+    log("viewers: HA's CPU with 1 and 10 MJPEG viewers, against one ffmpeg per viewer")
+    cpu_1 = await _viewers_cpu(ha, camera, 1, seconds)
+    sessions_before = sim.state()["counters"]["rtsp_sessions_total"]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(_viewer(ha, camera, stop)) for _ in range(10)]
+    await asyncio.sleep(2)
+    cpu_10 = await cpu_share(lambda: process_tree(ha.hass.process.pid), seconds)
+    open_sessions = sim.state()["counters"]["rtsp_sessions_open"]
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    new_sessions = sim.state()["counters"]["rtsp_sessions_total"] - sessions_before
+    base_1 = await _ffmpeg_viewers_cpu(rtsp_with_account(sim), 1, seconds)
+    base_10 = await _ffmpeg_viewers_cpu(rtsp_with_account(sim), 10, seconds)
+    return {
+        "cpu_1": round(cpu_1 * 100, 1),
+        "cpu_10": round(cpu_10 * 100, 1),
+        "ratio": round(cpu_10 / cpu_1, 2),
+        "baseline_cpu_1": round(base_1 * 100, 1),
+        "baseline_cpu_10": round(base_10 * 100, 1),
+        "baseline_ratio": round(base_10 / base_1, 2),
+        "upstream_sessions_10": open_sessions,
+        "new_upstream_sessions_10": new_sessions,
+    }
+
+
+async def _first_frame_ms(ha: HA, camera: str) -> float:
+    start = time.monotonic()
+    async with ha.session.get(f"/api/camera_proxy_stream/{camera}") as response:
+        async for _ in mjpeg_frames(response):
+            return (time.monotonic() - start) * 1000
+    raise RuntimeError("stream ended before a frame")
+
+
+async def bench_ttff_latency_uri(ha: HA, warm_camera: str, cold_camera: str, cold_sim: Sim) -> dict[str, Any]:
+    log("ttff: 20 warm joins and 20 cold starts at random GOP phase; latency; stream URI lookups")
+    latencies: list[float] = []
+
+    def record_latency(frame: bytes) -> None:
+        latencies.append(time.time() * 1000 - timestamp.read(frame))
+
+    stop = asyncio.Event()
+    keeper = asyncio.create_task(_viewer(ha, warm_camera, stop, record_latency))
+    await wait_until(lambda: len(latencies) > 5)
+    warm = []
+    for _ in range(20):
+        await asyncio.sleep(random.uniform(0, GOP))
+        warm.append(await _first_frame_ms(ha, warm_camera))
+    stop.set()
+    await asyncio.gather(keeper, return_exceptions=True)
+
+    before = cold_sim.state()["counters"]
+    cold = []
+    for _ in range(20):
+        await wait_until(lambda: cold_sim.state()["counters"]["rtsp_sessions_open"] == 0)
+        await asyncio.sleep(random.uniform(0, GOP))
+        cold.append(await _first_frame_ms(ha, cold_camera))
+    after = cold_sim.state()["counters"]
+    return {
+        "ttff": {
+            "gop_s": GOP,
+            "cold_p50_ms": round(p50(cold), 1),
+            "warm_p50_ms": round(p50(warm), 1),
+            "warm_p95_ms": round(percentile(warm, 95), 1),
+        },
+        "latency": {"e2e_p50_ms": round(p50(latencies), 1), "frames": len(latencies)},
+        "stream_uri": {
+            "starts": after["rtsp_sessions_total"] - before["rtsp_sessions_total"],
+            "get_stream_uri_calls": after["get_stream_uri"] - before["get_stream_uri"],
+        },
+    }
+
+
+# --- orchestration ----------------------------------------------------------------------------
+
+
+async def run(only_mcp: bool) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="camera-hub-bench-") as tmp:
+        sims = [
+            start_sim("--model", "C200" if i == 0 else "C100", "--gop", str(GOP), host=f"127.0.3.{i + 1}")
+            for i in range(CAMERAS)
+        ]
+        hass = await start_onboarded(Path(tmp) / "hass", log_level="warning")
+        try:
+            async with AsyncExitStack() as stack:
+                ha = await stack.enter_async_context(HA.connect(hass))
+                rss_before = rss_mb(process_tree(hass.process.pid))
+                log(f"adding {CAMERAS} cameras through the config flow")
+                entry_ids = []
+                for sim in sims:
+                    result = await add_tapo_camera(hass, sim.info)
+                    entry_ids.append(result["result"]["entry_id"])
+                states = await ha.ws({"type": "config/entity_registry/list"})
+                by_entry = {
+                    e["config_entry_id"]: e["entity_id"]
+                    for e in states
+                    if e["entity_id"].startswith("camera.") and not e["entity_id"].endswith("_sd_stream")
+                }
+                cameras = [by_entry[e] for e in entry_ids]
+                if not only_mcp:
+                    results["memory"] = await bench_memory(ha, cameras, rss_before)
+                    results["snapshot"] = await bench_snapshot(ha, cameras[0], sims[0])
+                    results["viewers"] = await bench_viewers(ha, cameras[0], sims[0])
+                    await ha.set_options(
+                        entry_ids[1],
+                        {"live_stream": "hd", "snapshot_max_age": 2, "stream_linger": 0, "keep_warm": False},
+                    )
+                    await ha.wait_entries({entry_ids[1]}, {"loaded"})
+                    results.update(await bench_ttff_latency_uri(ha, cameras[0], cameras[1], sims[1]))
+                results["mcp"] = await mcp_figures(hass, cameras[0])
+                if not only_mcp:
+                    results["setup"] = await bench_setup(ha, sims, entry_ids)
+        finally:
+            hass.stop()
+            for sim in sims:
+                stop_sim(sim)
+    results["bench"] = {"seconds": round(time.monotonic() - started, 1), "cameras": CAMERAS, "gop_s": GOP}
+    return results
+
+
+TABLE = [
+    (
+        "snapshot",
+        "p50_ms",
+        "warm /api/camera_proxy p50 (ms)",
+        "baseline_p50_ms",
+        "ffmpeg per snapshot p50 (ms)",
+    ),
+    ("snapshot", "speedup", "snapshot speedup (×)", None, "target ≥ 20×"),
+    ("viewers", "ratio", "CPU 10 viewers / 1 viewer", "baseline_ratio", "ffmpeg per viewer"),
+    ("viewers", "upstream_sessions_10", "upstream RTSP sessions, 10 viewers", None, "target 1"),
+    ("stream_uri", "get_stream_uri_calls", "GetStreamUri calls", "starts", "stream starts"),
+    ("ttff", "warm_p50_ms", "warm viewer first frame p50 (ms)", "cold_p50_ms", "cold start p50 (ms)"),
+    ("latency", "e2e_p50_ms", "camera clock → viewer p50 (ms)", None, ""),
+    ("setup", "ten_with_unreachable_s", "setup 10 cams, 1 unreachable (s)", "one_s", "one camera (s)"),
+    ("memory", "rss_per_camera_mb", "RSS per camera (MB)", None, "target ≤ 50"),
+    ("mcp", "startup_s", "bridge startup (s)", "peer_startup_s", "ha-mcp startup (s)"),
+    ("mcp", "snapshot_p50_ms", "get_snapshot p50 (ms)", "peer_snapshot_p50_ms", "ha-mcp image p50 (ms)"),
+    ("mcp", "tools_list_bytes", "tools/list bytes", "peer_tools_list_bytes", "ha-mcp tools/list bytes"),
+]
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = ["| figure | Camera Hub | side by side |", "|---|---|---|"]
+    for section, key, label, other, other_label in TABLE:
+        if section not in results:
+            continue
+        mine = results[section].get(key)
+        theirs = f"{results[section].get(other)} ({other_label})" if other else other_label
+        rows.append(f"| {label} | {mine} | {theirs} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only-mcp", action="store_true", help="measure only the MCP bridge against its peer"
+    )
+    args = parser.parse_args()
+    results = asyncio.run(run(args.only_mcp))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
