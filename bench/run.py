@@ -368,10 +368,9 @@ async def run(only_mcp: bool) -> dict[str, Any]:
                     result = await add_tapo_camera(hass, sim.info)
                     entry_ids.append(result["result"]["entry_id"])
                 states = await ha.ws({"type": "config/entity_registry/list"})
+                # The HD camera entity of each entry (its unique id ends in "_hd"; names repeat).
                 by_entry = {
-                    e["config_entry_id"]: e["entity_id"]
-                    for e in states
-                    if e["entity_id"].startswith("camera.") and not e["entity_id"].endswith("_sd_stream")
+                    e["config_entry_id"]: e["entity_id"] for e in states if e["unique_id"].endswith("_hd")
                 }
                 cameras = [by_entry[e] for e in entry_ids]
                 if not only_mcp:
