@@ -65,8 +65,8 @@ class HA:
                     await ha._ws.close()
 
     async def ws(self, message: dict[str, Any]) -> Any:
-        if self._ws is None:
-            self._ws = await self.session.ws_connect("/api/websocket")
+        if self._ws is None or self._ws.closed:
+            self._ws = await self.session.ws_connect("/api/websocket", heartbeat=20)
             await self._ws.receive_json()
             await self._ws.send_json({"type": "auth", "access_token": self.hass.token})
             await self._ws.receive_json()
@@ -375,15 +375,20 @@ async def run(only_mcp: bool) -> dict[str, Any]:
                 cameras = [by_entry[e] for e in entry_ids]
                 if not only_mcp:
                     results["memory"] = await bench_memory(ha, cameras, rss_before)
+                    save(results)
                     results["snapshot"] = await bench_snapshot(ha, cameras[0], sims[0])
+                    save(results)
                     results["viewers"] = await bench_viewers(ha, cameras[0], sims[0])
+                    save(results)
                     await ha.set_options(
                         entry_ids[1],
                         {"live_stream": "hd", "snapshot_max_age": 2, "stream_linger": 0, "keep_warm": False},
                     )
                     await ha.wait_entries({entry_ids[1]}, {"loaded"})
                     results.update(await bench_ttff_latency_uri(ha, cameras[0], cameras[1], sims[1]))
+                    save(results)
                 results["mcp"] = await mcp_figures(hass, cameras[0])
+                save(results)
                 if not only_mcp:
                     results["setup"] = await bench_setup(ha, sims, entry_ids)
         finally:
@@ -427,6 +432,12 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def save(results: dict[str, Any]) -> None:
+    """Write what is measured so far: a failure late in the run keeps the earlier figures."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -434,8 +445,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     results = asyncio.run(run(args.only_mcp))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    save(results)
     print(json.dumps(results, indent=2))
     print(table(results))
 

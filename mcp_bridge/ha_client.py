@@ -25,6 +25,8 @@ _LOGGER = logging.getLogger(__name__)
 DOMAIN = "camera_hub"
 MAIN_CAMERA = "camera"
 """Key of the device's main camera entity in `Camera.entities` (it has no translation key)."""
+_MAIN_CAMERA_KEY = "hd"
+"""The main camera entity's key in its unique id (docs/entities.md)."""
 
 _CONNECT_TIMEOUT = 10.0
 _REQUEST_TIMEOUT = 30.0
@@ -124,16 +126,36 @@ class Camera:
         return sorted(entity_id for entity_id in self.entities.values() if entity_id.startswith("event."))
 
 
+def is_camera_hub_device(device: Mapping[str, Any]) -> bool:
+    identifiers = device.get("identifiers") or []
+    return device.get("disabled_by") is None and any(ident[0] == DOMAIN for ident in identifiers)
+
+
+def _key_from_unique_id(device: Mapping[str, Any], unique_id: str | None) -> str | None:
+    """The entity's key per docs/entities.md: its unique id is `<device identifier>_<key>`."""
+    if not unique_id:
+        return None
+    for domain, identifier in device.get("identifiers") or []:
+        if domain == DOMAIN and unique_id.startswith(f"{identifier}_"):
+            key = unique_id[len(identifier) + 1 :]
+            return MAIN_CAMERA if key == _MAIN_CAMERA_KEY else key
+    return None
+
+
 def group_cameras(
-    entry_ids: Iterable[str], devices: Iterable[Mapping[str, Any]], entities: Iterable[Mapping[str, Any]]
+    entry_ids: Iterable[str],
+    devices: Iterable[Mapping[str, Any]],
+    entities: Iterable[Mapping[str, Any]],
+    unique_ids: Mapping[str, str] | None = None,
 ) -> list[Camera]:
-    """Build cameras from registry listings: devices identified by camera_hub, their enabled entities."""
+    """Build cameras from registry listings: devices identified by camera_hub, their enabled entities.
+
+    An entity is keyed by its translation key; one without (the main camera, the restart button) by the
+    key in its unique id, from `unique_ids` (entity id → unique id).
+    """
     entries = set(entry_ids)
-    ours: dict[str, Mapping[str, Any]] = {}
-    for device in devices:
-        identifiers = device.get("identifiers") or []
-        if device.get("disabled_by") is None and any(ident[0] == DOMAIN for ident in identifiers):
-            ours[str(device["id"])] = device
+    unique_ids = unique_ids or {}
+    ours = {str(device["id"]): device for device in devices if is_camera_hub_device(device)}
     by_device: dict[str, dict[str, str]] = {device_id: {} for device_id in ours}
     for (
         entity
@@ -141,7 +163,11 @@ def group_cameras(
         if entity.get("pl") != DOMAIN or entity.get("di") not in by_device:
             continue
         entity_id = str(entity["ei"])
-        key = entity.get("tk") or (MAIN_CAMERA if entity_id.startswith("camera.") else entity_id)
+        key = (
+            entity.get("tk")
+            or _key_from_unique_id(ours[str(entity["di"])], unique_ids.get(entity_id))
+            or (MAIN_CAMERA if entity_id.startswith("camera.") else entity_id)
+        )
         by_device[str(entity["di"])].setdefault(str(key), entity_id)
     cameras = []
     for device_id, device in ours.items():
@@ -193,6 +219,7 @@ class HAClient:
         self._registry_stale = True
         self._registry_lock = asyncio.Lock()
         self._states_sub: int | None = None
+        self._states_ready = asyncio.Event()
         self._subscribed: frozenset[str] = frozenset()
         self.ha_version: str | None = None
 
@@ -252,6 +279,11 @@ class HAClient:
         return HAUnreachable(
             f"Home Assistant at {self.shown_url} is not reachable; check that it is running and that "
             "HA_URL (or --ha-url) is right."
+        )
+
+    def _no_answer(self) -> HAUnreachable:
+        return HAUnreachable(
+            f"Home Assistant at {self.shown_url} did not answer within {_REQUEST_TIMEOUT:.0f} s."
         )
 
     def _rejected(self) -> TokenRejected:
@@ -354,6 +386,7 @@ class HAClient:
             event = message.get("event") or {}
             if msg_id == self._states_sub and msg_id is not None:
                 self._apply_states(event)
+                self._states_ready.set()
             elif event.get("event_type") in ("device_registry_updated", "entity_registry_updated"):
                 self._registry_stale = True
 
@@ -410,9 +443,7 @@ class HAClient:
         except aiohttp.ClientError, ConnectionError:
             raise self._unreachable() from None
         except TimeoutError:
-            raise HAUnreachable(
-                f"Home Assistant at {self.shown_url} did not answer within {_REQUEST_TIMEOUT:.0f} s."
-            ) from None
+            raise self._no_answer() from None
         finally:
             self._pending.pop(msg_id, None)
 
@@ -430,9 +461,25 @@ class HAClient:
                 self._command({"type": "config/device_registry/list"}),
                 self._command({"type": "config/entity_registry/list_for_display"}),
             )
-            cameras = group_cameras(
-                (entry["entry_id"] for entry in entries), devices, display.get("entities", [])
+            ours = {str(device["id"]) for device in devices if is_camera_hub_device(device)}
+            listed = display.get("entities", [])
+            # Entities without a translation key (the restart button) are known by their unique id.
+            bare = sorted(
+                str(e["ei"])
+                for e in listed
+                if e.get("pl") == DOMAIN and e.get("di") in ours and not e.get("tk")
             )
+            unique_ids: dict[str, str] = {}
+            if bare:
+                found = await self._command(
+                    {"type": "config/entity_registry/get_entries", "entity_ids": bare}
+                )
+                unique_ids = {
+                    entity_id: str(entry["unique_id"])
+                    for entity_id, entry in (found or {}).items()
+                    if entry and entry.get("unique_id")
+                }
+            cameras = group_cameras((entry["entry_id"] for entry in entries), devices, listed, unique_ids)
             wanted = frozenset(e for camera in cameras for e in camera.entities.values())
             if wanted != self._subscribed:
                 if self._states_sub is not None:
@@ -442,14 +489,21 @@ class HAClient:
                     # Register the id before sending: the initial states arrive right after the result.
                     sub_id = next(self._ids)
                     self._states_sub = sub_id
+                    self._states_ready = asyncio.Event()
                     future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
                     self._pending[sub_id] = future
                     assert self._ws is not None
                     await self._ws.send_json(
                         {"id": sub_id, "type": "subscribe_entities", "entity_ids": sorted(wanted)}
                     )
-                    async with asyncio.timeout(_REQUEST_TIMEOUT):
-                        await future
+                    try:
+                        async with asyncio.timeout(_REQUEST_TIMEOUT):
+                            await future
+                            # The states come in the first event, right after the result: a camera
+                            # just added must not read as offline for want of them.
+                            await self._states_ready.wait()
+                    except TimeoutError:
+                        raise self._no_answer() from None
                 self._subscribed = wanted
             self._cameras = cameras
             self._registry_stale = False
@@ -460,6 +514,13 @@ class HAClient:
         if self._registry_stale:
             await self._refresh_registry()
         return list(self._cameras)
+
+    def registry_changed(self) -> None:
+        """Re-read the registries on the next `cameras()`: this client just added or removed a camera.
+
+        HA's registry events reach the WebSocket after the REST answer that caused them.
+        """
+        self._registry_stale = True
 
     def state(self, entity_id: str | None) -> EntityState | None:
         return self._states.get(entity_id) if entity_id else None

@@ -1,4 +1,4 @@
-"""Test setup shared by every test: our integration first, the deprecation guard, pytester."""
+"""Test setup shared by every test: our integration first, the deprecation guard, the one real `hass`."""
 
 from __future__ import annotations
 
@@ -6,4 +6,4 @@ from __future__ import annotations
 # test config dir (see shared/notes/ENVIRONMENT.md).
 import custom_components.camera_hub  # noqa: F401
 
-pytest_plugins = ["tests.helpers.deprecation_guard", "pytester"]
+pytest_plugins = ["tests.helpers.deprecation_guard", "tests.helpers.real_hass", "pytester"]

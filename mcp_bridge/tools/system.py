@@ -106,6 +106,7 @@ async def add_camera(
         kind = flow.get("type")
         if kind == "create_entry":
             flow_id = None
+            client.registry_changed()
             result = flow.get("result") or {}
             return {"added": flow.get("title"), "entry_id": result.get("entry_id"), "notes": notes}
         if kind == "abort":
@@ -138,6 +139,7 @@ async def remove_camera(client: HAClient, camera: CameraName) -> dict[str, Any]:
             f"'{cam.name}' has no Camera Hub entry to remove; remove it in Home Assistant instead."
         )
     result = await client.delete_json(f"/api/config/config_entries/entry/{cam.config_entry_id}")
+    client.registry_changed()
     return {**camera_ref(cam), "removed": True, "restart_needed": bool((result or {}).get("require_restart"))}
 
 

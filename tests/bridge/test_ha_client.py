@@ -1,8 +1,13 @@
-"""The HA client and the tool functions against a real Home Assistant process (no cameras yet)."""
+"""The HA client and the tool functions against a real Home Assistant process, no cameras needed.
+
+The session's HA may hold cameras of other modules (tests/e2e, the bridge's `cameras` fixture): nothing
+here assumes it has none.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from fastmcp.exceptions import ToolError
@@ -10,7 +15,7 @@ from fastmcp.exceptions import ToolError
 from mcp_bridge.__main__ import main
 from mcp_bridge.ha_client import HAClient, HAUnreachable, TokenRejected, group_cameras
 from mcp_bridge.tools import cameras, media, ptz, system
-from scripts.lib.hass import HassProcess, free_port
+from scripts.lib.hass import HassProcess, camera_hub_entities, free_port
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -24,16 +29,24 @@ async def test_connects_and_reports_the_ha_version(ha: HAClient) -> None:
     assert config["allowlist_external_dirs"]
 
 
-async def test_list_cameras_is_empty_without_camera_hub_devices(ha: HAClient) -> None:
-    assert await cameras.list_cameras(ha) == {"cameras": []}
+async def test_list_cameras_lists_exactly_the_camera_hub_cameras(
+    ha: HAClient, real_hass: HassProcess
+) -> None:
+    main_cameras = {
+        entity_id.split(".", 1)[1]
+        for entity_id in await camera_hub_entities(real_hass)
+        if entity_id.startswith("camera.") and not entity_id.endswith("_sd_stream")
+    }
+    listed = (await cameras.list_cameras(ha))["cameras"]
+    assert {camera.id for camera in listed} == main_cameras
 
 
 async def test_unknown_camera_gets_an_error_listing_the_candidates(ha: HAClient) -> None:
-    with pytest.raises(ToolError, match=r"^No Camera Hub camera is called 'garden'; known cameras: none"):
+    with pytest.raises(ToolError, match=r"^No Camera Hub camera is called 'garden'; known cameras: "):
         await media.get_snapshot(ha, "garden")
-    with pytest.raises(ToolError, match="known cameras: none"):
+    with pytest.raises(ToolError, match=r"^No Camera Hub camera is called 'camera.garden'; known cameras: "):
         await ptz.ptz_move(ha, "camera.garden", "left")
-    with pytest.raises(ToolError, match="known cameras: none"):
+    with pytest.raises(ToolError, match=r"^No Camera Hub camera is called 'garden'; known cameras: "):
         await system.reboot_camera(ha, "garden")
 
 
@@ -100,7 +113,6 @@ def test_doctor_reports_version_and_prints_config_without_the_token(
     assert main(["doctor"]) == 0
     out, err = capsys.readouterr()
     assert f"✓ Home Assistant 2026.10.4 at {real_hass.url} accepted the token." in out
-    assert "No Camera Hub cameras yet" in out
     assert '"mcpServers"' in out
     assert '"HA_TOKEN": "<your long-lived Home Assistant token>"' in out
     assert real_hass.token not in out + err
@@ -136,7 +148,7 @@ def test_http_without_a_bearer_token_file_refuses_to_start(
 
 
 def test_cameras_are_grouped_from_the_registries_per_the_entity_contract() -> None:
-    devices = [
+    devices: list[dict[str, Any]] = [
         {
             "id": "d1",
             "name": "Front door",
@@ -166,11 +178,13 @@ def test_cameras_are_grouped_from_the_registries_per_the_entity_contract() -> No
         {"ei": "select.front_door_preset", "pl": "camera_hub", "di": "d1", "tk": "preset"},
         {"ei": "switch.front_door_privacy", "pl": "camera_hub", "di": "d1", "tk": "privacy"},
         {"ei": "event.front_door_motion", "pl": "camera_hub", "di": "d1", "tk": "motion"},
-        {"ei": "button.front_door_reboot", "pl": "camera_hub", "di": "d1", "tk": "reboot"},
+        # No translation key (device class restart): known by its unique id `<identifier>_reboot`.
+        {"ei": "button.front_door_restart", "pl": "camera_hub", "di": "d1"},
         {"ei": "camera.garage", "pl": "camera_hub", "di": "d2"},
         {"ei": "light.hue", "pl": "hue", "di": "d3"},
     ]
-    front, garage = group_cameras(["e1", "e2"], devices, entities)
+    unique_ids = {"camera.front_door": "AA:BB_hd", "button.front_door_restart": "AA:BB_reboot"}
+    front, garage = group_cameras(["e1", "e2"], devices, entities, unique_ids)
     assert front.slug == "front_door"
     assert front.config_entry_id == "e1"
     assert front.capabilities == [
@@ -183,6 +197,8 @@ def test_cameras_are_grouped_from_the_registries_per_the_entity_contract() -> No
         "reboot",
         "motion_events",
     ]
+    assert front.entities["reboot"] == "button.front_door_restart"
+    assert front.camera_entity == "camera.front_door"
     assert front.event_entities == ["event.front_door_motion"]
     assert garage.capabilities == ["snapshot", "record"]
     assert dict(garage.entities) == {"camera": "camera.garage"}

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,32 +11,24 @@ import aiohttp
 import httpx2
 import pytest
 from mcp.client import ClientSession
-from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from scripts.lib.hass import ROOT, HassProcess, free_port
+from tests.bridge.conftest import bridge_env, stdio_bridge
 from tests.bridge.test_server import TOOL_NAMES
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
-def bridge_env(real_hass: HassProcess) -> dict[str, str]:
-    return {**os.environ, "HA_URL": real_hass.url, "HA_TOKEN": real_hass.token, "PYTHONUNBUFFERED": "1"}
-
-
 async def test_stdio_initialize_list_tools_and_call_one(real_hass: HassProcess, tmp_path: Path) -> None:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "mcp_bridge"], env=bridge_env(real_hass), cwd=ROOT
-    )
     errlog = tmp_path / "bridge.stderr"
     with errlog.open("w") as err:
-        started = time.perf_counter()
-        async with stdio_client(params, errlog=err) as (read, write), ClientSession(read, write) as session:
-            init = await session.initialize()
-            startup = time.perf_counter() - started
+        async with stdio_bridge(real_hass, err) as (session, startup):
             tools = await session.list_tools()
             result = await session.call_tool("list_cameras", {})
+            init = session.initialize_result
     print(f"stdio bridge: spawn → initialized in {startup:.2f} s")
+    assert init is not None
     assert init.server_info.name == "camera-hub"
     assert {tool.name for tool in tools.tools} == TOOL_NAMES
     assert not result.is_error

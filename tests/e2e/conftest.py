@@ -1,34 +1,5 @@
-"""End-to-end tests: a real `hass` process, started once per session and shared."""
+"""End-to-end tests: a real `hass` process, started once per session and shared.
 
-from __future__ import annotations
-
-import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import pytest
-import pytest_socket
-
-from scripts.lib.hass import HassProcess, start_onboarded
-
-
-@contextmanager
-def sockets_allowed() -> Iterator[None]:
-    """Session fixtures run where HA's test plugin has blocked sockets; lift it for their setup."""
-    pytest_socket.enable_socket()
-    try:
-        yield
-    finally:
-        pytest_socket.socket_allow_hosts(["127.0.0.1"])
-        pytest_socket.disable_socket(allow_unix_socket=True)
-
-
-@pytest.fixture(scope="session")
-def real_hass(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HassProcess]:
-    """A real, onboarded Home Assistant with this working tree's integration; `.url`, `.token`."""
-    with sockets_allowed():
-        hass = asyncio.run(start_onboarded(tmp_path_factory.mktemp("hass-config")))
-    try:
-        yield hass
-    finally:
-        hass.stop()
+The `real_hass` fixture lives in tests/helpers/real_hass.py (a plugin registered in tests/conftest.py),
+so tests/e2e and tests/bridge share one process.
+"""

@@ -92,16 +92,15 @@ class OnvifClient:
             "serial": str(info.SerialNumber),
         }
 
-    async def stream_uris(self) -> list[str]:
-        """RTSP URIs of the profiles, main stream first (as the camera lists them)."""
+    async def stream_uri(self, index: int) -> str | None:
+        """RTSP URI of the `index`th profile (0 = main stream, as cameras list them), if there is one."""
+        if index >= len(self._profiles):
+            return None
         media = await self._call(self._camera.create_media_service())
-        uris = []
-        for profile in self._profiles:
-            request = media.create_type("GetStreamUri")
-            request.ProfileToken = profile.token
-            request.StreamSetup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
-            uris.append(str((await self._call(media.GetStreamUri(request))).Uri))
-        return uris
+        request = media.create_type("GetStreamUri")
+        request.ProfileToken = self._profiles[index].token
+        request.StreamSetup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+        return str((await self._call(media.GetStreamUri(request))).Uri)
 
     async def _ptz(self) -> Any:
         return await self._call(self._camera.create_ptz_service())

@@ -1,0 +1,38 @@
+"""One real, onboarded `hass` process per pytest session, shared by tests/e2e and tests/bridge.
+
+Registered in tests/conftest.py (`pytest_plugins`), so every directory gets the same session fixture
+rather than one per conftest that imports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import pytest_socket
+
+from scripts.lib.hass import HassProcess, start_onboarded
+
+
+@contextmanager
+def sockets_allowed() -> Iterator[None]:
+    """Session fixtures run where HA's test plugin has blocked sockets; lift it for their setup."""
+    pytest_socket.enable_socket()
+    try:
+        yield
+    finally:
+        pytest_socket.socket_allow_hosts(["127.0.0.1"])
+        pytest_socket.disable_socket(allow_unix_socket=True)
+
+
+@pytest.fixture(scope="session")
+def real_hass(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HassProcess]:
+    """A real, onboarded Home Assistant with this working tree's integration; `.url`, `.token`."""
+    with sockets_allowed():
+        hass = asyncio.run(start_onboarded(tmp_path_factory.mktemp("hass-config")))
+    try:
+        yield hass
+    finally:
+        hass.stop()
