@@ -10,7 +10,7 @@ PyAV and libturbojpeg release the GIL while they work, so HA's event loop is not
 
 Life cycle: the hub starts with its first consumer, lingers `linger` seconds after the last one
 leaves (so a burst of snapshots or a page reload reuses the warm stream), and `keep_warm` keeps it
-running for cameras a user watches often. Opening uses `analyzeduration=0` and a small
+running for cameras a user watches often. Opening uses a 1 µs `analyzeduration` and a small
 `probesize`, so the first frame arrives with the next keyframe instead of after an extra GOP of
 probing. When the upstream drops, the worker reconnects with backoff; consumers see a pause, not
 an error. Stopping joins the worker thread: nothing outlives the hub.
@@ -35,8 +35,9 @@ _LOGGER = logging.getLogger(__name__)
 # Read timeout doubles as the longest a stop waits for a stalled upstream.
 _OPEN_OPTIONS = {
     "rtsp_transport": "tcp",
-    "analyzeduration": "0",
-    "probesize": "32768",
+    # 1 µs, not 0: FFmpeg reads 0 as "unset" and then probes for its default 5 s (up to `probesize`).
+    "analyzeduration": "1",
+    "probesize": "4096",
     "fflags": "nobuffer",
     "flags": "low_delay",
 }
@@ -104,7 +105,8 @@ class FrameHub:
         self._name = name
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # the current worker's; each worker gets its own
+        self._joins: set[asyncio.Future[None]] = set()  # workers stopped by the linger timer
         self._consumers = 0
         self._streams: set[asyncio.Queue[Frame]] = set()
         self._latest: _Decoded | None = None
@@ -150,11 +152,17 @@ class FrameHub:
         async with self.consumer():
             self._streams.add(queue)
             try:
+                last_taken = -1.0
                 if (decoded := self.latest()) is not None:
                     assert self._loop is not None
-                    yield await self._loop.run_in_executor(None, decoded.jpeg)
+                    first = await self._loop.run_in_executor(None, decoded.jpeg)
+                    last_taken = first.taken
+                    yield first
                 while True:
-                    yield await queue.get()
+                    frame = await queue.get()
+                    if frame.taken > last_taken:  # the newest frame may also be waiting in the queue
+                        last_taken = frame.taken
+                        yield frame
             finally:
                 self._streams.discard(queue)
 
@@ -177,7 +185,8 @@ class FrameHub:
 
     def _release(self) -> None:
         self._consumers -= 1
-        if self._consumers == 0 and not self.keep_warm and self._loop is not None:
+        idle = self._consumers == 0 and not self.keep_warm
+        if idle and self._loop is not None and self._thread is not None:  # nothing to linger after a stop
             self._linger_handle = self._loop.call_later(self.linger, self._stop_if_idle)
 
     def _stop_if_idle(self) -> None:
@@ -193,8 +202,12 @@ class FrameHub:
 
     def _start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"camera_hub frames {self._name}", daemon=True)
+        # A new event, never a cleared one: a worker stopped by the linger timer may still be
+        # finishing its last read, and clearing its event would leave it running unowned.
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(self._stop,), name=f"camera_hub frames {self._name}", daemon=True
+        )
         self._thread.start()
 
     def _loop_stop_thread(self) -> None:
@@ -202,7 +215,9 @@ class FrameHub:
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None and self._loop is not None:
-            self._loop.run_in_executor(None, thread.join)
+            join = self._loop.run_in_executor(None, thread.join)
+            self._joins.add(join)
+            join.add_done_callback(self._joins.discard)
         self._latest = None
 
     async def async_stop(self) -> None:
@@ -215,47 +230,60 @@ class FrameHub:
         thread, self._thread = self._thread, None
         if thread is not None:
             await asyncio.get_running_loop().run_in_executor(None, thread.join)
+        if self._joins:  # workers the linger timer stopped are joined too: nothing outlives the hub
+            await asyncio.wait(set(self._joins))
         self._latest = None
 
     # --- worker thread --------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         backoff = _BACKOFF_START
-        while not self._stop.is_set():
-            try:
-                url = self._current_url()
-            except Exception:  # the worker must outlive any failure of the URL lookup
-                _LOGGER.debug("%s: no stream URL; retrying in %.1f s", self._name, backoff, exc_info=True)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, _BACKOFF_MAX)
-                continue
-            try:
-                self._read_stream(url)
-                backoff = _BACKOFF_START
-            except (av.error.FFmpegError, OSError, TimeoutError) as err:
-                _LOGGER.debug(
-                    "%s: upstream ended (%s); reconnecting in %.1f s", self._name, type(err).__name__, backoff
-                )
-                if self._on_upstream_error is not None and self._loop is not None:
-                    self._loop.call_soon_threadsafe(self._on_upstream_error)
-            self._stop.wait(backoff)
+        while not stop.is_set():
+            url = self._url_or_none()
+            # stopped while the URL was looked up: do not open a session
+            if url is not None and not stop.is_set() and self._stream_once(url, stop):
+                backoff = _BACKOFF_START  # the stream worked for a while: reconnect promptly
+            if stop.wait(backoff):
+                return
             backoff = min(backoff * 2, _BACKOFF_MAX)
 
-    def _current_url(self) -> str:
-        """Ask the loop for the (cached) stream URL: after an upstream error it may be a new one."""
+    def _url_or_none(self) -> str | None:
+        """Ask the loop for the (cached) stream URL: after a failed open it may be a new one."""
         assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(self._url(), self._loop).result(timeout=_TIMEOUTS[0])
+        try:
+            return asyncio.run_coroutine_threadsafe(self._url(), self._loop).result(timeout=_TIMEOUTS[0])
+        except Exception:  # the worker must outlive any failure of the URL lookup
+            _LOGGER.debug("%s: no stream URL yet", self._name, exc_info=True)
+            return None
 
-    def _read_stream(self, url: str) -> None:
-        with av.open(url, options=_OPEN_OPTIONS, timeout=_TIMEOUTS) as container:
-            self.upstream_sessions += 1
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for packet in container.demux(stream):
-                if self._stop.is_set():
-                    return
-                for frame in packet.decode():
-                    self._publish(_Decoded(frame, time.monotonic()))
+    def _stream_once(self, url: str, stop: threading.Event) -> bool:
+        """Read one upstream session until it ends; True if it delivered frames.
+
+        Only a session that cannot be opened invalidates the stream URL (wrong account, moved
+        stream): a session that ends after working says nothing about the URL.
+        """
+        try:
+            container = av.open(url, options=_OPEN_OPTIONS, timeout=_TIMEOUTS)
+        except (av.error.FFmpegError, OSError, TimeoutError) as err:
+            _LOGGER.debug("%s: cannot open the stream (%s)", self._name, type(err).__name__)
+            if self._on_upstream_error is not None and self._loop is not None:
+                self._loop.call_soon_threadsafe(self._on_upstream_error)
+            return False
+        delivered = 0
+        try:
+            with container:
+                self.upstream_sessions += 1
+                stream = container.streams.video[0]
+                stream.thread_type = "AUTO"
+                for packet in container.demux(stream):
+                    if stop.is_set():
+                        break
+                    for frame in packet.decode():
+                        self._publish(_Decoded(frame, time.monotonic()))
+                        delivered += 1
+        except (av.error.FFmpegError, OSError, TimeoutError) as err:
+            _LOGGER.debug("%s: upstream ended (%s)", self._name, type(err).__name__)
+        return delivered > 0
 
     def _publish(self, decoded: _Decoded) -> None:
         self._latest = decoded

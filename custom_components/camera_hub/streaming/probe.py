@@ -7,7 +7,7 @@ import av
 from ..vendors.base import AuthFailed, Unreachable
 
 # Open like a fast viewer: no probing beyond the first packets, so the check costs no full GOP.
-_OPEN_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "0", "probesize": "4096", "timeout": "5000000"}
+_OPEN_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "1", "probesize": "4096", "timeout": "5000000"}
 
 
 def probe_rtsp(url: str) -> None:

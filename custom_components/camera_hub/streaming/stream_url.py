@@ -25,7 +25,9 @@ class CachedStreamUrl:
     async def get(self) -> str:
         if self._value is not None and time.monotonic() < self._expires:
             return self._value
-        if self._in_flight is None:
+        # A finished lookup nobody collected (every caller gave up) is stale: its value expired or was
+        # invalidated (else it would have been returned above), or it failed. Start a new one.
+        if self._in_flight is None or self._in_flight.done():
             self._in_flight = asyncio.ensure_future(self._refresh())
         in_flight = self._in_flight
         try:
