@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 GOP = 2.0
 CAMERAS = 10
+# Seconds a camera takes per control/ONVIF request. Real Tapo cameras need 0.1-0.5 s; on loopback
+# camsim would answer at once, and "ten in parallel" would only measure this machine's two cores.
+RESPONSE_DELAY = 0.1
 
 
 def log(message: str) -> None:
@@ -84,13 +87,23 @@ class HA:
             return {e["entry_id"]: e for e in await r.json()}
 
     async def set_disabled(self, entry_id: str, disabled: bool) -> None:
-        await self.ws(
-            {
-                "type": "config_entries/disable",
-                "entry_id": entry_id,
-                "disabled_by": "user" if disabled else None,
-            }
-        )
+        """Enable or disable an entry; HA answers once the entry is set up or unloaded.
+
+        Each call gets its own WebSocket, so enabling several entries at once sets them up in parallel.
+        """
+        message = {
+            "type": "config_entries/disable",
+            "entry_id": entry_id,
+            "disabled_by": "user" if disabled else None,
+        }
+        async with self.session.ws_connect("/api/websocket") as ws:
+            await ws.receive_json()
+            await ws.send_json({"type": "auth", "access_token": self.hass.token})
+            await ws.receive_json()
+            await ws.send_json({"id": 1, **message})
+            reply = await ws.receive_json()
+        if not reply.get("success"):
+            raise RuntimeError(f"config_entries/disable: {reply.get('error')}")
 
     async def set_options(self, entry_id: str, options: dict[str, Any]) -> None:
         async with self.session.post(
@@ -144,8 +157,8 @@ async def bench_setup(ha: HA, sims: list[Sim], entry_ids: list[str]) -> dict[str
     log("setup: one camera, then ten with one unreachable")
     for entry_id in entry_ids:
         await ha.set_disabled(entry_id, True)
-    await ha.set_disabled(entry_ids[0], False)
     start = time.monotonic()
+    await ha.set_disabled(entry_ids[0], False)
     await ha.wait_entries({entry_ids[0]}, {"loaded"})
     one = time.monotonic() - start
     await ha.set_disabled(entry_ids[0], True)
@@ -156,9 +169,10 @@ async def bench_setup(ha: HA, sims: list[Sim], entry_ids: list[str]) -> dict[str
     servers = await tarpit(info["host"], [info["control_port"], info["onvif_port"], info["rtsp_port"]])
     try:
         start = time.monotonic()
-        await asyncio.gather(*(ha.set_disabled(e, False) for e in entry_ids))
+        enabling = asyncio.gather(*(ha.set_disabled(e, False) for e in entry_ids))
         await ha.wait_entries(set(entry_ids[:-1]), {"loaded"})
         ten = time.monotonic() - start
+        await enabling
         await ha.wait_entries({entry_ids[-1]}, {"setup_retry", "setup_error"}, within=120)
         unreachable_gave_up = time.monotonic() - start
     finally:
@@ -349,12 +363,23 @@ async def bench_ttff_latency_uri(ha: HA, warm_camera: str, cold_camera: str, col
 # --- orchestration ----------------------------------------------------------------------------
 
 
-async def run(only_mcp: bool) -> dict[str, Any]:
+SECTIONS = ("memory", "snapshot", "viewers", "ttff", "mcp", "setup")
+
+
+async def run(sections: set[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="camera-hub-bench-") as tmp:
         sims = [
-            start_sim("--model", "C200" if i == 0 else "C100", "--gop", str(GOP), host=f"127.0.3.{i + 1}")
+            start_sim(
+                "--model",
+                "C200" if i == 0 else "C100",
+                "--gop",
+                str(GOP),
+                "--response-delay",
+                str(RESPONSE_DELAY),
+                host=f"127.0.3.{i + 1}",
+            )
             for i in range(CAMERAS)
         ]
         hass = await start_onboarded(Path(tmp) / "hass", log_level="warning")
@@ -373,13 +398,17 @@ async def run(only_mcp: bool) -> dict[str, Any]:
                     e["config_entry_id"]: e["entity_id"] for e in states if e["unique_id"].endswith("_hd")
                 }
                 cameras = [by_entry[e] for e in entry_ids]
-                if not only_mcp:
+                if "memory" in sections:
                     results["memory"] = await bench_memory(ha, cameras, rss_before)
                     save(results)
+                if "snapshot" in sections:
                     results["snapshot"] = await bench_snapshot(ha, cameras[0], sims[0])
                     save(results)
+                if "viewers" in sections:
                     results["viewers"] = await bench_viewers(ha, cameras[0], sims[0])
                     save(results)
+                if "ttff" in sections:
+                    # Camera 2 closes its stream as soon as the last viewer leaves: every join is cold.
                     await ha.set_options(
                         entry_ids[1],
                         {"live_stream": "hd", "snapshot_max_age": 2, "stream_linger": 0, "keep_warm": False},
@@ -387,9 +416,10 @@ async def run(only_mcp: bool) -> dict[str, Any]:
                     await ha.wait_entries({entry_ids[1]}, {"loaded"})
                     results.update(await bench_ttff_latency_uri(ha, cameras[0], cameras[1], sims[1]))
                     save(results)
-                results["mcp"] = await mcp_figures(hass, cameras[0])
-                save(results)
-                if not only_mcp:
+                if "mcp" in sections:
+                    results["mcp"] = await mcp_figures(hass, cameras[0])
+                    save(results)
+                if "setup" in sections:  # last: it replaces camera 10 by a tarpit
                     results["setup"] = await bench_setup(ha, sims, entry_ids)
         finally:
             hass.stop()
@@ -441,10 +471,15 @@ def save(results: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only-mcp", action="store_true", help="measure only the MCP bridge against its peer"
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections (default: {','.join(SECTIONS)}); ttff brings latency, stream_uri",
     )
     args = parser.parse_args()
-    results = asyncio.run(run(args.only_mcp))
+    sections = set(args.only.split(","))
+    if unknown := sections - set(SECTIONS):
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    results = asyncio.run(run(sections))
     save(results)
     print(json.dumps(results, indent=2))
     print(table(results))

@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     tapo.add_argument("--size", type=_size, default=(640, 360))
     tapo.add_argument("--lockout-after", type=int, default=5)
     tapo.add_argument("--lockout-seconds", type=float, default=1800.0)
+    tapo.add_argument(
+        "--response-delay",
+        type=float,
+        default=0.0,
+        help="seconds the camera takes to answer each control/ONVIF request, as slow camera CPUs do",
+    )
     tapo.add_argument("--log-level", default="WARNING")
     return parser
 
@@ -59,6 +65,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         height=args.size[1],
         lockout_after=args.lockout_after,
         lockout_seconds=args.lockout_seconds,
+        response_delay=args.response_delay,
     )
 
 

@@ -58,6 +58,7 @@ from cryptography.x509.oid import NameOID
 
 from . import tapo_api
 from .device import TapoDevice
+from .pacing import response_delay
 
 if TYPE_CHECKING:
     from .tpap import TpapEndpoint
@@ -497,7 +498,7 @@ def _application(state: ControlState) -> web.Application:
             return await _https(state, request)
         return await _plain(state, request)
 
-    app = web.Application()
+    app = web.Application(middlewares=[response_delay(state.device)])
     app.router.add_route("*", "/{tail:.*}", handle)
     return app
 

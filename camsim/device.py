@@ -53,6 +53,7 @@ class Config:
     height: int = 360
     lockout_after: int = 5
     lockout_seconds: float = 1800.0
+    response_delay: float = 0.0
 
 
 def _clamp(value: float, bounds: tuple[int, int]) -> int:

@@ -50,6 +50,7 @@ from aiohttp import web
 from lxml import etree
 
 from .device import PAN_RANGE, TILT_RANGE, TapoDevice
+from .pacing import response_delay
 
 if TYPE_CHECKING:
     from .servers import AiohttpListener
@@ -529,7 +530,7 @@ class OnvifServer:
         return table
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[response_delay(self.device)])
         for path in (DEVICE_PATH, SERVICE_PATH, "/event-{subscription}"):
             app.router.add_post(path, self.handle)
         return app

@@ -34,9 +34,7 @@ class AiohttpListener:
         await runner.setup()
         site = web.TCPSite(runner, host, port, reuse_address=True, **site_kwargs)
         await site.start()
-        server = site._server  # noqa: SLF001 - aiohttp exposes the bound port nowhere else
-        bound = server.sockets[0].getsockname()[1] if server is not None else port
-        return cls(runner, bound)
+        return cls(runner, int(runner.addresses[0][1]))
 
     async def stop(self) -> None:
         await self.runner.cleanup()
