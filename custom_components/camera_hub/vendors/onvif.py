@@ -8,6 +8,7 @@ account (not the cloud password) authenticates here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -141,7 +142,17 @@ class OnvifClient:
     async def pull_motion(self, on_motion: Callable[[bool], None]) -> None:
         """Long-poll motion events until cancelled; resubscribes when the subscription is lost."""
         lost = asyncio.Event()
-        manager = await self._call(self._camera.create_pullpoint_manager(_SUBSCRIPTION_LIFETIME, lost.set))
+        creating = asyncio.ensure_future(
+            self._call(self._camera.create_pullpoint_manager(_SUBSCRIPTION_LIFETIME, lost.set))
+        )
+        try:
+            manager = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            # Cancelled mid-creation, onvif-zeep-async would never close the new service's HTTP
+            # session (an unload right after setup): let it finish, then end the subscription.
+            with contextlib.suppress(CameraHubError):
+                await (await creating).shutdown()
+            raise
         try:
             service = manager.get_service()
             while not lost.is_set():

@@ -335,14 +335,13 @@ class TapoBackend:
         async def lookup() -> str:
             s = self.settings
             url = f"rtsp://{s.host}:{s.rtsp_port}/{STREAM_PATHS[stream]}"
-            if self._onvif is not None:
-                uris = await self._onvif.stream_uris()
-                index = list(STREAM_PATHS).index(stream)
-                if index < len(uris):
-                    # The camera names its stream as it sees itself (its own address and port);
-                    # keep its path but reach it where the user configured (port forwarding).
-                    reported = urlsplit(uris[index])
-                    url = urlunsplit(("rtsp", f"{s.host}:{s.rtsp_port}", reported.path, reported.query, ""))
+            if self._onvif is not None and (
+                uri := await self._onvif.stream_uri(list(STREAM_PATHS).index(stream))
+            ):
+                # The camera names its stream as it sees itself (its own address and port);
+                # keep its path but reach it where the user configured (port forwarding).
+                reported = urlsplit(uri)
+                url = urlunsplit(("rtsp", f"{s.host}:{s.rtsp_port}", reported.path, reported.query, ""))
             return with_credentials(url, s.username, s.password)
 
         return lookup

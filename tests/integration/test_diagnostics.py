@@ -1,0 +1,35 @@
+"""Diagnostics: useful for a bug report, and never a secret or an identifier."""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from .conftest import CLOUD_PASSWORD, PASSWORD, USERNAME, StartSim, mock_entry, setup_entry, sim_mac, unload
+
+pytestmark = [
+    pytest.mark.usefixtures("socket_enabled"),
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
+]
+
+
+async def test_diagnostics_are_redacted(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, camsim: StartSim
+) -> None:
+    sim = await camsim()
+    entry = await setup_entry(hass, mock_entry(sim, control_method="secure"))
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    assert diagnostics["control_method"] == "secure"
+    assert diagnostics["onvif"] is True
+    assert diagnostics["capabilities"]["pan_tilt"] is True
+    assert diagnostics["device"]["model"] == "C200"
+    assert diagnostics["entry"]["data"]["cloud_password"] == "**REDACTED**"
+    assert diagnostics["entry"]["data"]["password"] == "**REDACTED**"
+    shown = repr(diagnostics)
+    for secret in (CLOUD_PASSWORD, PASSWORD, USERNAME, sim_mac(sim), sim_mac(sim).upper(), sim.host):
+        assert secret not in shown, secret
+    await unload(hass, entry)
