@@ -12,6 +12,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .const import (
+    CONF_AUTH_FAILED,
     CONF_CONTROL_METHOD,
     CONF_KEEP_WARM,
     CONF_LIVE_STREAM,
@@ -22,7 +23,7 @@ from .const import (
     ISSUE_CONTROL_REFUSED,
 )
 from .coordinator import CameraHubConfigEntry, CameraHubCoordinator, CameraHubData
-from .helpers import tapo_settings
+from .helpers import remember_rejected_credential, tapo_settings
 from .services import async_setup_services
 from .streaming.frames import FrameHub
 from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut
@@ -49,11 +50,14 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) -> bool:
     """Connect to one camera, then create its entities."""
+    if credential := entry.data.get(CONF_AUTH_FAILED):
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=f"invalid_{credential}")
     backend = TapoBackend(tapo_settings(entry.data), hass.async_add_executor_job, event_loop_owner=hass)
     try:
         await backend.async_connect()
     except AuthFailed as err:
         await backend.async_close()
+        remember_rejected_credential(hass, entry, err)
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key=f"invalid_{err.credential}"
         ) from err

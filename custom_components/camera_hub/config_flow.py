@@ -27,6 +27,7 @@ from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
 from .const import (
     CONF_ADVANCED,
+    CONF_AUTH_FAILED,
     CONF_CLOUD_PASSWORD,
     CONF_CONTROL_METHOD,
     CONF_CONTROL_PORT,
@@ -50,6 +51,7 @@ from .coordinator import CameraHubConfigEntry
 from .helpers import tapo_settings
 from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut, Unreachable
 from .vendors.tapo import TapoBackend
+from .vendors.tapo_control import Discovery
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -83,14 +85,22 @@ def _flatten(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _without_rejection(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Entry data after the user fixed a credential: setup may try the camera again."""
+    return {k: v for k, v in data.items() if k != CONF_AUTH_FAILED}
+
+
 async def validate_tapo(
-    hass: HomeAssistant, data: Mapping[str, Any]
+    hass: HomeAssistant, data: Mapping[str, Any], discovery: Discovery
 ) -> tuple[TapoBackend | None, dict[str, str], dict[str, str]]:
     """The connection doctor: log in, open the stream, and name what is wrong.
 
     Returns the connected (then closed) backend, or form errors and their placeholders.
+    `discovery` keeps the camera's login probe answer between attempts of one flow.
     """
-    backend = TapoBackend(tapo_settings(data), hass.async_add_executor_job, event_loop_owner=hass)
+    backend = TapoBackend(
+        tapo_settings(data), hass.async_add_executor_job, event_loop_owner=hass, discovery=discovery
+    )
     try:
         await backend.async_connect()
         await backend.async_check_stream()
@@ -115,6 +125,8 @@ class CameraHubConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def __init__(self) -> None:
         self._discovered_host: str | None = None
+        self._discovery = Discovery()
+        self._reauth_rejected = False
         self._pending: dict[str, Any] = {}
         self._pending_title = ""
         self._pending_onvif = False
@@ -142,7 +154,7 @@ class CameraHubConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders: dict[str, str] = {}
         if user_input is not None:
             data = _flatten(user_input)
-            backend, errors, placeholders = await validate_tapo(self.hass, data)
+            backend, errors, placeholders = await validate_tapo(self.hass, data, self._discovery)
             if backend is not None:
                 await self.async_set_unique_id(format_mac(backend.identity.mac))
                 self._abort_if_unique_id_configured(updates={CONF_HOST: data[CONF_HOST]})
@@ -210,14 +222,18 @@ class CameraHubConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders: dict[str, str] = {"name": entry.title}
         if user_input is not None:
             data = {**entry.data, **user_input}
-            backend, errors, extra = await validate_tapo(self.hass, data)
+            if self._reauth_rejected:
+                # Rejected again with the known login: maybe a firmware update changed the login;
+                # this time let the camera's discover answer choose.
+                data[CONF_CONTROL_METHOD] = None
+            backend, errors, extra = await validate_tapo(self.hass, data, self._discovery)
             placeholders.update(extra)
+            self._reauth_rejected = errors.get("base") == "invalid_cloud_password"
             if backend is not None:
                 await self.async_set_unique_id(format_mac(backend.identity.mac))
                 self._abort_if_unique_id_mismatch(reason="wrong_camera")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={**user_input, CONF_CONTROL_METHOD: backend.control_method.value}
-                )
+                updated = {**entry.data, **user_input, CONF_CONTROL_METHOD: backend.control_method.value}
+                return self.async_update_reload_and_abort(entry, data=_without_rejection(updated))
         return self.async_show_form(
             step_id=step_id, data_schema=schema, errors=errors, description_placeholders=placeholders
         )
@@ -230,11 +246,15 @@ class CameraHubConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders: dict[str, str] = {}
         if user_input is not None:
             changes = _flatten(user_input)
-            backend, errors, placeholders = await validate_tapo(self.hass, {**entry.data, **changes})
+            backend, errors, placeholders = await validate_tapo(
+                self.hass, {**entry.data, **changes}, self._discovery
+            )
             if backend is not None:
                 await self.async_set_unique_id(format_mac(backend.identity.mac))
                 self._abort_if_unique_id_mismatch(reason="wrong_camera")
-                return self.async_update_reload_and_abort(entry, data_updates=changes)
+                return self.async_update_reload_and_abort(
+                    entry, data=_without_rejection({**entry.data, **changes})
+                )
         schema = vol.Schema(
             {
                 vol.Required(CONF_HOST, default=entry.data[CONF_HOST]): str,

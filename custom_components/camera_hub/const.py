@@ -18,6 +18,9 @@ CONF_ONVIF_PORT: Final = "onvif_port"
 CONF_RTSP_PORT: Final = "rtsp_port"
 CONF_CONTROL_METHOD: Final = "control_method"
 CONF_ADVANCED: Final = "advanced"
+# Set when the camera rejected a stored credential: until reauthentication, setup does not try
+# again (each try would count toward the camera's lockout), not even after a restart.
+CONF_AUTH_FAILED: Final = "auth_failed"
 
 # Options
 CONF_LIVE_STREAM: Final = "live_stream"

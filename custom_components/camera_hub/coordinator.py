@@ -14,6 +14,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_CONTROL_METHOD, CONTROL_RETRY_INTERVAL, DOMAIN, ISSUE_CONTROL_REFUSED, UPDATE_INTERVAL
+from .helpers import remember_rejected_credential
 from .streaming.frames import FrameHub
 from .vendors.base import AuthFailed, CameraHubError, CameraState, ControlMethod, LockedOut, NotSupported
 from .vendors.tapo import TapoBackend
@@ -60,6 +61,7 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
         try:
             return await self.backend.async_read_state()
         except AuthFailed as err:
+            remember_rejected_credential(self.hass, self.config_entry, err)
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
         except LockedOut as err:
             raise UpdateFailed(

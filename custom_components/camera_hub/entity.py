@@ -11,7 +11,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import CameraHubCoordinator
-from .helpers import raise_for
+from .helpers import raise_for, remember_rejected_credential
 from .vendors.base import AuthFailed, CameraHubError
 from .vendors.tapo import TapoBackend
 
@@ -49,6 +49,7 @@ class CameraHubEntity(CoordinatorEntity[CameraHubCoordinator]):
             await command
         except CameraHubError as err:
             if isinstance(err, AuthFailed):
+                remember_rejected_credential(self.hass, self.coordinator.config_entry, err)
                 self.hass.config_entries.async_schedule_reload(self.coordinator.config_entry.entry_id)
             raise_for(err)
         await self.coordinator.async_refresh()

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import (
+    CONF_AUTH_FAILED,
     CONF_CLOUD_PASSWORD,
     CONF_CONTROL_METHOD,
     CONF_CONTROL_PORT,
@@ -58,3 +61,9 @@ def tapo_settings(data: Mapping[str, Any]) -> TapoSettings:
         rtsp_port=int(data.get(CONF_RTSP_PORT, DEFAULT_RTSP_PORT)),
         control_method=ControlMethod(method) if method and method != ControlMethod.STREAM_ONLY else None,
     )
+
+
+def remember_rejected_credential(hass: HomeAssistant, entry: ConfigEntry, err: AuthFailed) -> None:
+    """Keep setup from trying a rejected credential again (see CONF_AUTH_FAILED)."""
+    if entry.data.get(CONF_AUTH_FAILED) != err.credential:
+        hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_AUTH_FAILED: err.credential})

@@ -52,7 +52,7 @@ async def test_setup_unload_reload(hass: HomeAssistant, camsim: StartSim) -> Non
 
     assert entry.state == ConfigEntryState.LOADED
     # The login that worked is stored, so the next start costs one login instead of a probe.
-    assert entry.data[CONF_CONTROL_METHOD] == "secure"
+    assert entry.data[CONF_CONTROL_METHOD] == "kasa"  # the secure login, through python-kasa
     assert hass.states.get("camera.tapo_c200") is not None
     logins = (await sim_state(hass, sim))["counters"]["login_ok"]
 
@@ -124,7 +124,7 @@ async def test_stream_only_creates_an_issue_and_upgrades_later(
     await hass.async_block_till_done()  # the reload the upgrade scheduled
 
     assert entry.state == ConfigEntryState.LOADED
-    assert entry.data[CONF_CONTROL_METHOD] == "secure"
+    assert entry.data[CONF_CONTROL_METHOD] == "kasa"
     assert issue_registry.async_get_issue(DOMAIN, f"{ISSUE_CONTROL_REFUSED}_{entry.entry_id}") is None
     keys = entity_keys(entity_registry, entry)
     assert {
@@ -136,7 +136,7 @@ async def test_stream_only_creates_an_issue_and_upgrades_later(
         "button.calibrate",
         "button.reboot",
     } <= keys
-    assert state_of(hass, sensor).state == "secure"
+    assert state_of(hass, sensor).state == "kasa"
     privacy = entity_id(entity_registry, entry, "switch", "privacy")
     assert state_of(hass, privacy).state == "off"
     await unload(hass, entry)

@@ -31,7 +31,7 @@ from .base import (
     Unreachable,
 )
 from .onvif import OnvifClient
-from .tapo_control import ControlSession, Request, RunBlocking, open_control
+from .tapo_control import ControlSession, Discovery, Request, RunBlocking, open_control
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -107,8 +107,10 @@ class TapoBackend:
         *,
         http_session: Any = None,
         event_loop_owner: Any = None,
+        discovery: Discovery | None = None,
     ) -> None:
         self.settings = settings
+        self._discovery = discovery
         self._run_blocking = run_blocking
         self._http_session = http_session
         self._event_loop_owner = event_loop_owner
@@ -153,6 +155,7 @@ class TapoBackend:
             run_blocking=self._run_blocking,
             http_session=self._http_session,
             event_loop_owner=self._event_loop_owner,
+            discovery=self._discovery,
         )
         self.control_method = self._control.method
         self.control_error = None

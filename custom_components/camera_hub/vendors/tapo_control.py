@@ -21,6 +21,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
@@ -28,7 +29,7 @@ from kasa import AuthenticationError, Credentials, Device, DeviceConfig, KasaExc
 from kasa.deviceconfig import DeviceConnectionParameters, DeviceEncryptionType, DeviceFamily
 from kasa.exceptions import SmartErrorCode
 from pytapo import Tapo
-from pytapo.transport.tpap.tpap import discover_login, tpap_from_discover
+from pytapo.transport.tpap.tpap import discover_login, legacy_login_offered, tpap_from_discover
 
 from .base import AuthFailed, CameraHubError, ControlMethod, ControlUnsupported, LockedOut, Unreachable
 
@@ -39,16 +40,7 @@ type Request = tuple[str, dict[str, Any]]
 
 _SUSPENDED = re.compile(r"Temporary Suspension: Try again in (\d+) seconds")
 _PYTAPO_AUTH_MESSAGE = "Invalid authentication data"
-# What pytapo's own probe may choose, and the transport name it uses for each.
-_PYTAPO_TRANSPORTS = {
-    ControlMethod.SECURE: "pytapo",
-    ControlMethod.LEGACY: "pytapo",
-    ControlMethod.KLAP: "klap",
-    ControlMethod.TPAP: "tpap",
-}
 CONTROL_USER = "admin"
-# Logins a firmware update has replaced before; TPAP is the newest, and the probe would pick it again.
-_REPLACEABLE_LOGINS = (ControlMethod.SECURE, ControlMethod.LEGACY, ControlMethod.KLAP)
 
 
 # Logins the libraries speak, as a camera's discover answer lists them ("encrypt_type").
@@ -138,7 +130,7 @@ class KasaSession:
 
 
 def _pytapo_method(tapo: Tapo) -> ControlMethod:
-    """Name what pytapo's probe chose; its "pytapo" transport covers two logins."""
+    """Name what pytapo used; its "pytapo" transport covers two logins."""
     transport = tapo.transport.method
     if transport == "klap":
         return ControlMethod.KLAP
@@ -151,10 +143,11 @@ async def _login_pytapo(
     host: str,
     port: int,
     cloud_password: str,
-    method: ControlMethod | None,
+    transport: str | None,
     run_blocking: RunBlocking,
     event_loop_owner: Any,
 ) -> PytapoSession:
+    """One pytapo login; `transport` None lets pytapo probe for it (KLAP cameras)."""
     kwargs: dict[str, Any] = {
         "controlPort": port,
         "cloudPassword": cloud_password,
@@ -163,15 +156,14 @@ async def _login_pytapo(
         # pytapo runs its async transports on this owner's loop (HA's) instead of a private one.
         "hass": event_loop_owner,
     }
-    if method is not None:
-        # A known method: no probe, one login.
-        kwargs["transportMethod"] = _PYTAPO_TRANSPORTS[method]
-        kwargs["isKLAP"] = method is ControlMethod.KLAP
+    if transport is not None:
+        kwargs["transportMethod"] = transport
+        kwargs["isKLAP"] = transport == "klap"
     try:
         tapo = await run_blocking(lambda: Tapo(host, CONTROL_USER, cloud_password, **kwargs))
     except Exception as err:
         raise classify_pytapo_error(err) from err
-    return PytapoSession(tapo, method or _pytapo_method(tapo), run_blocking)
+    return PytapoSession(tapo, _pytapo_method(tapo), run_blocking)
 
 
 def offers_no_known_login(discover: dict[str, Any] | None) -> bool:
@@ -214,16 +206,62 @@ async def _login_kasa(host: str, port: int, cloud_password: str, session: Any) -
     return KasaSession(device)
 
 
-def login_order(known: ControlMethod | None) -> list[ControlMethod | None]:
-    """Which logins to try, in order. `None` is pytapo's automatic choice.
+@dataclass
+class Discovery:
+    """A camera's answer to the login probe, kept for the next attempt.
 
-    A known method goes first. pytapo's probe covers the secure, legacy, KLAP and TPAP logins
-    (and answers which one it used); python-kasa is the last resort for the secure connection.
+    The probe counts toward the camera's lockout like a failed login, so a config flow asks once
+    and reuses the answer when the user corrects a typo.
     """
-    order: list[ControlMethod | None] = [None, ControlMethod.KASA]
-    if known is not None and known is not ControlMethod.STREAM_ONLY:
-        order = [known, *(m for m in order if m is not known)]
-    return order
+
+    host: str = ""
+    answer: dict[str, Any] | None = None
+    asked: bool = False
+
+
+# A login attempt: a pytapo transport name, "auto" (pytapo probes itself) or "kasa".
+_KNOWN_ATTEMPTS = {
+    ControlMethod.SECURE: "pytapo",
+    ControlMethod.LEGACY: "pytapo",
+    ControlMethod.KLAP: "klap",
+    ControlMethod.TPAP: "tpap",
+    ControlMethod.KASA: "kasa",
+}
+
+
+async def _attempts_for_new_camera(
+    host: str, port: int, run_blocking: RunBlocking, discovery: Discovery
+) -> list[str]:
+    """Choose the logins from the camera's discover answer, so no attempt is wasted on a login the
+    firmware does not have. (This is pytapo's own choice, made once here with pytapo's helpers,
+    because pytapo would otherwise probe again before every attempt.)
+    """
+    if not discovery.asked or discovery.host != host:
+        discovery.host, discovery.asked = host, True
+        discovery.answer = await run_blocking(discover_login, host, port)
+    answer = discovery.answer
+    if answer is None:
+        return ["auto", "kasa"]  # no HTTPS login probe answer: KLAP cameras; pytapo finds them itself
+    if offers_no_known_login(answer):
+        raise ControlUnsupported("the camera offers only control logins no library speaks yet")
+    if tpap_from_discover(answer) is not None:
+        return ["tpap"]
+    if legacy_login_offered(answer):
+        # The encrypt_type 3 ("secure") login, which both libraries speak: python-kasa costs the
+        # camera one counted request per attempt, pytapo two (its own probe, then the challenge).
+        return ["kasa", "pytapo"]
+    return ["pytapo", "kasa"]  # the older hashed login
+
+
+async def _attempt(
+    attempt: str, host: str, port: int, cloud_password: str, run_blocking: RunBlocking, extras: dict[str, Any]
+) -> ControlSession:
+    if attempt == "kasa":
+        return await _login_kasa(host, port, cloud_password, extras["http_session"])
+    transport = None if attempt == "auto" else attempt
+    return await _login_pytapo(
+        host, port, cloud_password, transport, run_blocking, extras["event_loop_owner"]
+    )
 
 
 async def open_control(
@@ -235,34 +273,40 @@ async def open_control(
     run_blocking: RunBlocking,
     http_session: Any = None,
     event_loop_owner: Any = None,
+    discovery: Discovery | None = None,
 ) -> ControlSession:
     """Log in with the first method that works. Raises the first decisive error, or ControlUnsupported.
 
-    A rejected password on the known method gets one more try through pytapo's probe, because a
-    firmware update that changed the login looks exactly like a wrong password to the old method.
-    That bounds a truly wrong password to two failed logins before the user is asked.
+    Lockout budget (Tapo cameras suspend logins after about five failed login-phase requests in a
+    row): a known camera gets exactly one login with its known method; a new one gets one discover
+    probe, then the logins its answer allows. A rejected password always stops the chain: trying
+    another method would only spend the budget the user needs to type the right one.
     """
     _check_not_suspended(host)
-    if known is None and offers_no_known_login(await run_blocking(discover_login, host, port)):
-        raise ControlUnsupported("the camera offers only control logins no library speaks yet")
-    pytapo_understood = True
-    for method in login_order(known):
+    extras = {"http_session": http_session, "event_loop_owner": event_loop_owner}
+    tried: list[str] = []
+    if known is not None and known in _KNOWN_ATTEMPTS:
+        tried.append(_KNOWN_ATTEMPTS[known])
         try:
-            if method is ControlMethod.KASA:
-                return await _login_kasa(host, port, cloud_password, http_session)
-            return await _login_pytapo(host, port, cloud_password, method, run_blocking, event_loop_owner)
+            return await _attempt(tried[0], host, port, cloud_password, run_blocking, extras)
         except ControlUnsupported:
-            _LOGGER.debug("control login %s not understood by %s", method or "auto", host)
-            if method is not ControlMethod.KASA:
-                pytapo_understood = False
+            _LOGGER.debug("%s no longer speaks its known control login %s", host, known)
+        except LockedOut as err:
+            _note_suspension(host, err)
+            raise
+    attempts = await _attempts_for_new_camera(host, port, run_blocking, discovery or Discovery())
+    for attempt in (a for a in attempts if a not in tried):
+        try:
+            return await _attempt(attempt, host, port, cloud_password, run_blocking, extras)
+        except ControlUnsupported:
+            _LOGGER.debug("control login %s not understood by %s", attempt, host)
+            tried.append(attempt)
         except AuthFailed:
-            if method is ControlMethod.KASA and not pytapo_understood:
+            if attempt == "kasa" and tried:
                 # pytapo could not even speak this login, so python-kasa's rejection says nothing
                 # about the password.
                 break
-            if method not in _REPLACEABLE_LOGINS or method is not known:
-                raise
-            _LOGGER.debug("known control login %s rejected by %s; probing once", method, host)
+            raise
         except LockedOut as err:
             _note_suspension(host, err)
             raise
