@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 
 from .hass import ROOT, HassProcess, add_tapo_camera, camera_hub_entities, free_port, start_onboarded
-from .sims import Sim, die_with_parent, start_sim, stop_sim
+from .sims import Sim, guarded, start_sim, stop_sim
 
 PAN_TILT_MODEL = "C200"
 FIXED_MODEL = "C100"
@@ -57,7 +57,7 @@ def start_simulators(count: int) -> list[Sim]:
     try:
         for index in range(count):
             args, host = camera_args(index)
-            sims.append(start_sim(*args, host=host))
+            sims.append(start_sim(*args, host=host, die_with_parent=True))
     except BaseException:
         for sim in sims:
             stop_sim(sim)
@@ -93,14 +93,17 @@ async def start_bridge(hass: HassProcess, token_file: Path, data: Path) -> Bridg
     port = free_port()
     auth_file = data / "mcp-token"
     log = (data / "mcp-bridge.log").open("wb")
-    argv = [sys.executable, "-m", "mcp_bridge", "--ha-url", hass.url, "--token-file", str(token_file)]
-    argv += ["--transport", "http", "--port", str(port), "--auth-token-file", str(auth_file)]
+    argv, env = guarded(
+        "mcp_bridge",
+        *("--ha-url", hass.url, "--token-file", str(token_file), "--transport", "http"),
+        *("--port", str(port), "--auth-token-file", str(auth_file)),
+    )
     process = subprocess.Popen(  # noqa: ASYNC220 - Popen returns at once; readiness is awaited below
         argv,
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
-        preexec_fn=die_with_parent,
+        env=env,
     )
     bridge = Bridge(process, f"http://127.0.0.1:{port}/mcp", auth_file)
     try:
@@ -185,7 +188,7 @@ async def develop(args: argparse.Namespace) -> int:
             f"Starting Home Assistant on http://127.0.0.1:{args.port} (config: {args.data}) …",
             file=sys.stderr,
         )
-        hass = await start_onboarded(args.data, args.port)
+        hass = await start_onboarded(args.data, args.port, die_with_parent=True)
         token_file = write_token_file(args.data, hass.token)
         cameras = await add_cameras(hass, sims)
         bridge = await start_bridge(hass, token_file, args.data)

@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from .sims import die_with_parent
+from .sims import guarded
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION = ROOT / "custom_components" / "camera_hub"
@@ -127,19 +127,26 @@ class HassProcess:
             self.process.wait()
 
 
-def start_hass(config_dir: Path, port: int | None = None, *, log_level: str = "info") -> HassProcess:
+def start_hass(
+    config_dir: Path, port: int | None = None, *, log_level: str = "info", die_with_parent: bool = False
+) -> HassProcess:
     """Start `hass` from this interpreter's environment; returns before HTTP answers."""
     port = port or free_port()
     write_config(config_dir, port, log_level)
     log_path = config_dir / "hass.stdout.log"
     with log_path.open("wb") as log:
+        args = ["--config", str(config_dir), "--skip-pip"]
+        argv, env = (
+            guarded("homeassistant", *args)
+            if die_with_parent
+            else ([sys.executable, "-m", "homeassistant", *args], dict(os.environ))
+        )
         process = subprocess.Popen(
-            [sys.executable, "-m", "homeassistant", "--config", str(config_dir), "--skip-pip"],
+            argv,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**env, "PYTHONUNBUFFERED": "1"},
             start_new_session=True,
-            preexec_fn=die_with_parent,
         )
     return HassProcess(process, config_dir, f"http://127.0.0.1:{port}", log_path)
 

@@ -5,9 +5,8 @@ Used by the tests, scripts/develop and the benchmarks.
 
 from __future__ import annotations
 
-import ctypes
 import json
-import signal
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,13 +17,12 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 ROOT = Path(__file__).resolve().parents[2]
-_PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
-    """In a child, before exec: have the kernel send SIGTERM when the parent dies, however it dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def guarded(module: str, *args: str) -> tuple[list[str], dict[str, str]]:
+    """argv and environment that run `python -m module args` ending with this process (see guard.py)."""
+    argv = [sys.executable, "-m", "scripts.lib.guard", module, *args]
+    return argv, {**os.environ, "CAMERA_HUB_PARENT_PID": str(os.getpid())}
 
 
 @dataclass
@@ -55,14 +53,20 @@ class Sim:
         return state
 
 
-def start_sim(*args: str, host: str = "127.0.0.1") -> Sim:
-    """Start camsim on `host` with every port chosen by the kernel, unless `args` name them."""
-    argv = [sys.executable, "-m", "camsim", "tapo", "--host", host]
+def start_sim(*args: str, host: str = "127.0.0.1", die_with_parent: bool = False) -> Sim:
+    """Start camsim on `host` with every port chosen by the kernel, unless `args` name them.
+
+    `die_with_parent` has the kernel end camsim when this process dies (scripts/develop uses it).
+    """
+    options = ["tapo", "--host", host]
     for option in ("--control-port", "--onvif-port", "--rtsp-port"):
         if option not in args:
-            argv += [option, "0"]
-    argv += list(args)
-    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
+            options += [option, "0"]
+    options += list(args)
+    argv, env = (
+        guarded("camsim", *options) if die_with_parent else ([sys.executable, "-m", "camsim", *options], None)
+    )
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
     assert process.stdout is not None
     line = process.stdout.readline()
     if not line:

@@ -74,7 +74,7 @@ async def test_get_camera_status_reports_settings_and_presets(ha: HAClient, came
     assert status["entity_id"] == "camera.tapo_c210"
     assert status["state"] in ("idle", "streaming")
     assert status["firmware"] == "1.3.10 Build 231130 Rel.58125n"
-    assert status["control_method"] == "secure"
+    assert status["control_method"] == "kasa"  # the secure login, through python-kasa
     assert status["settings"]["privacy"] == "off"
     assert status["settings"]["motion_detection"] == "on"
     assert status["presets"] == list(_presets(cameras.ptz).values())

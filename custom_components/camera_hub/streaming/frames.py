@@ -274,7 +274,8 @@ class FrameHub:
             with container:
                 self.upstream_sessions += 1
                 stream = container.streams.video[0]
-                stream.thread_type = "AUTO"
+                # Slice threads, not frame threads: frame threading holds back one frame per thread.
+                stream.thread_type = "SLICE"
                 for packet in container.demux(stream):
                     if stop.is_set():
                         break
