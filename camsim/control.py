@@ -112,7 +112,7 @@ def _aes_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
 # --- TLS ------------------------------------------------------------------------------------
 
 
-def _self_signed_context() -> tuple[ssl.SSLContext, str]:
+def self_signed_context() -> tuple[ssl.SSLContext, str]:
     """A fresh certificate per start, like a camera's factory one.
 
     Also returns the RSA public key that challenge answers show as `key`.
@@ -547,7 +547,7 @@ class ControlListener:
 async def start(device: TapoDevice, host: str, port: int) -> ControlListener:
     """Listen on `host:port` (0 lets the kernel pick) until `stop()`."""
     loop = asyncio.get_running_loop()
-    tls, public_key = await loop.run_in_executor(None, _self_signed_context)
+    tls, public_key = await loop.run_in_executor(None, self_signed_context)
     runner = web.AppRunner(
         _application(ControlState(device, public_key)), access_log=None, handle_signals=False
     )

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime
 import json
 import secrets
-import ssl
 import struct
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,17 +21,14 @@ from typing import Any
 import pytest
 import requests
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
-from cryptography.x509.oid import NameOID
 from pytapo import Tapo
 from pytapo.logger import Logger
 from pytapo.transport.tpap.tpap import legacy_login_offered, tpap_from_discover
 from pytapo.transport.transport import Transport
 
 from camsim import tpap
+from camsim.control import self_signed_context
 from camsim.device import Config, TapoDevice
 from tests.helpers.camsim import running_sim
 
@@ -76,32 +71,6 @@ def control_app(endpoint: tpap.TpapEndpoint) -> web.Application:
     return app
 
 
-def self_signed_context(directory: Path) -> ssl.SSLContext:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TPRI-DEVICE")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    return context
-
-
 @dataclass
 class Camera:
     device: TapoDevice
@@ -140,7 +109,7 @@ async def camera(tmp_path: Path) -> AsyncIterator[Camera]:
     device = TapoDevice(Config(firmware="tpap", cloud_password=CLOUD_PASSWORD, lockout_after=3))
     runner = web.AppRunner(control_app(tpap.TpapEndpoint(device, echo_api)), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, HOST, 0, ssl_context=self_signed_context(tmp_path))
+    site = web.TCPSite(runner, HOST, 0, ssl_context=self_signed_context()[0])
     await site.start()
     camera = Camera(device, runner.addresses[0][1])
     try:
