@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from homeassistant.components.button.const import SERVICE_PRESS
-from homeassistant.components.camera import async_get_stream_source
+from homeassistant.components.camera import async_get_image, async_get_stream_source
 from homeassistant.components.select import ATTR_OPTION, SERVICE_SELECT_OPTION
 from homeassistant.components.select import DOMAIN as SELECT_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON, STATE_UNKNOWN
@@ -17,8 +18,10 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_registry import RegistryEntryDisabler
 from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from camsim import timestamp
 from custom_components.camera_hub.const import DOMAIN
 from tests.helpers.camsim import Sim
 
@@ -266,3 +269,29 @@ async def test_stream_source_carries_credentials_only_for_the_stream(
         assert PASSWORD not in shown, entity.entity_id
         assert CLOUD_PASSWORD not in shown, entity.entity_id
         assert "rtsp://" not in shown, entity.entity_id
+
+
+async def test_snapshots_come_from_the_camera_and_share_one_stream(
+    hass: HomeAssistant, c200: tuple[Sim, MockConfigEntry]
+) -> None:
+    sim, _ = c200
+    sessions = (await sim_state(hass, sim))["counters"]["rtsp_sessions_total"]
+
+    images = await asyncio.gather(*(async_get_image(hass, CAMERA) for _ in range(3)))
+
+    for image in images:
+        assert image.content_type == "image/jpeg"
+        assert abs(timestamp.read(image.content) / 1000 - time.time()) < 30  # camsim's clock
+    assert (await sim_state(hass, sim))["counters"]["rtsp_sessions_total"] == sessions + 1
+
+
+async def test_mjpeg_viewers_get_the_camera_picture(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, c200: tuple[Sim, MockConfigEntry]
+) -> None:
+    client = await hass_client()
+    async with client.get(f"/api/camera_proxy_stream/{CAMERA}") as response:
+        assert response.status == 200
+        assert response.content_type == "multipart/x-mixed-replace"
+        await response.content.readuntil(b"\r\n\r\n")  # the first part's headers
+        jpeg = await response.content.readuntil(b"\xff\xd9")
+    assert abs(timestamp.read(jpeg) / 1000 - time.time()) < 30
