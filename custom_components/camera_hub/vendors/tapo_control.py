@@ -2,11 +2,16 @@
 
 Tapo firmware changes its local login every year or so: the "secure connection" (encrypt_type 3),
 the older hashed login, KLAP, and in 2026 TPAP (SPAKE2+). pytapo speaks all four and picks one by
-probing; python-kasa speaks the secure connection its own way. Every login-phase request counts
-toward the camera's lockout (after a handful of failures it suspends logins for up to 30 minutes),
-so the chain below is careful:
+probing; python-kasa speaks the secure connection its own way. Every login-phase request — probes
+and challenges included — counts toward the camera's lockout (about five failures in a row suspend
+logins for 30 minutes), so the chain spends that budget carefully:
 
 - a known camera uses the method that worked last time and costs exactly one login;
+- a new camera is asked once which logins it offers (the discover probe, whose answer a config
+  flow keeps for the user's next attempt); firmware offering none we speak is "control refused"
+  before any login is sent;
+- the secure login goes through python-kasa first: one counted request per attempt, where pytapo
+  spends two (its own probe, then the challenge);
 - pytapo's own retries are off (`retryStok=False`): one failed login stays one failed login;
 - a rejected password stops the chain at once: the next method would only count another failure;
 - only "this firmware does not speak that" moves on to the next method.
