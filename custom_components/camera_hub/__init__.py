@@ -66,7 +66,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) ->
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="locked_out",
-            translation_placeholders={"minutes": str(round(err.seconds_left / 60) or 1)},
+            translation_placeholders={"minutes": str(err.minutes_left)},
         ) from err
     except CameraHubError as err:
         await backend.async_close()

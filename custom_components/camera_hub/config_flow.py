@@ -107,7 +107,7 @@ async def validate_tapo(
     except AuthFailed as err:
         return None, {"base": f"invalid_{err.credential}"}, {}
     except LockedOut as err:
-        return None, {"base": "locked_out"}, {"minutes": str(round(err.seconds_left / 60) or 1)}
+        return None, {"base": "locked_out"}, {"minutes": str(err.minutes_left)}
     except Unreachable:
         return None, {"base": "cannot_connect"}, {}
     except CameraHubError:

@@ -67,7 +67,7 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="locked_out",
-                translation_placeholders={"minutes": str(round(err.seconds_left / 60) or 1)},
+                translation_placeholders={"minutes": str(err.minutes_left)},
             ) from err
         except CameraHubError as err:
             raise UpdateFailed(

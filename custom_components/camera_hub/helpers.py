@@ -33,7 +33,7 @@ def raise_for(err: CameraHubError) -> NoReturn:
     if isinstance(err, AuthFailed):
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed") from err
     if isinstance(err, LockedOut):
-        minutes = str(round(err.seconds_left / 60) or 1)
+        minutes = str(err.minutes_left)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="locked_out",

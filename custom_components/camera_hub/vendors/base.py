@@ -37,6 +37,11 @@ class LockedOut(CameraHubError):
         super().__init__(f"the camera suspended logins for {seconds_left:.0f} more seconds")
         self.seconds_left = seconds_left
 
+    @property
+    def minutes_left(self) -> int:
+        """Whole minutes to tell a person, never 0 while the suspension lasts."""
+        return round(self.seconds_left / 60) or 1
+
 
 class ControlUnsupported(CameraHubError):
     """No control login the libraries know works with this firmware; streams may still work."""
