@@ -211,7 +211,7 @@ class FrameHub:
         self._thread.start()
 
     def _loop_stop_thread(self) -> None:
-        """Signal the worker; it exits within one read timeout. Joining happens in async_stop."""
+        """Signal the worker; it exits within one read timeout. async_stop waits for the join."""
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None and self._loop is not None:
@@ -226,13 +226,9 @@ class FrameHub:
         if self._linger_handle is not None:
             self._linger_handle.cancel()
             self._linger_handle = None
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            await asyncio.get_running_loop().run_in_executor(None, thread.join)
-        if self._joins:  # workers the linger timer stopped are joined too: nothing outlives the hub
+        self._loop_stop_thread()
+        if self._joins:  # this worker and any the linger timer stopped: nothing outlives the hub
             await asyncio.wait(set(self._joins))
-        self._latest = None
 
     # --- worker thread --------------------------------------------------------------------
 
