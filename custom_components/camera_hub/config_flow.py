@@ -102,8 +102,7 @@ async def validate_tapo(
         tapo_settings(data), hass.async_add_executor_job, event_loop_owner=hass, discovery=discovery
     )
     try:
-        await backend.async_connect()
-        await backend.async_check_stream()
+        await backend.async_connect(check_stream=True)
     except AuthFailed as err:
         return None, {"base": f"invalid_{err.credential}"}, {}
     except LockedOut as err:

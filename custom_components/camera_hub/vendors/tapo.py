@@ -125,19 +125,20 @@ class TapoBackend:
 
     # --- connecting -----------------------------------------------------------------------
 
-    async def async_connect(self) -> None:
-        """Control login, then ONVIF, then (without ONVIF) the plain RTSP stream."""
+    async def async_connect(self, *, check_stream: bool = False) -> None:
+        """Control login, then ONVIF, then the plain RTSP stream: always with `check_stream` (the
+        connection doctor), otherwise only when neither control nor ONVIF answered.
+        """
         try:
             await self._connect_control()
         except ControlUnsupported as err:
             self.control_error = err
         await self._connect_onvif()
-        if self._control is None and self._onvif is None:
-            # Neither control nor ONVIF: the stream is all there is; make sure it plays.
-            await self.async_check_stream()
+        if check_stream or (self._control is None and self._onvif is None):
+            await self._check_stream()
         self.capabilities = self._capabilities()
 
-    async def async_check_stream(self) -> None:
+    async def _check_stream(self) -> None:
         """Open the HD stream once: tells a wrong camera account (RTSP 401) from a dead stream."""
         await self._run_blocking(probe_rtsp, await self.async_stream_url("hd"))
 
