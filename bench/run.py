@@ -14,7 +14,8 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from asyncio.subprocess import DEVNULL, PIPE
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import aiohttp
 
 from camsim import timestamp
-from scripts.lib.hass import HassProcess, add_tapo_camera, start_onboarded
+from scripts.lib.hass import HassProcess, add_tapo_camera, start_onboarded, ws_command
 from scripts.lib.sims import Sim, start_sim, stop_sim
 
 from .measure import cpu_share, mjpeg_frames, p50, percentile, process_tree, rss_mb
@@ -51,36 +52,18 @@ class HA:
     def __init__(self, hass: HassProcess, session: aiohttp.ClientSession) -> None:
         self.hass = hass
         self.session = session
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._id = 0
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, hass: HassProcess):  # type: ignore[no-untyped-def]
+    async def connect(cls, hass: HassProcess) -> AsyncIterator[HA]:
         headers = {"Authorization": f"Bearer {hass.token}"}
         timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
         async with aiohttp.ClientSession(hass.url, headers=headers, timeout=timeout) as session:
-            ha = cls(hass, session)
-            try:
-                yield ha
-            finally:
-                if ha._ws is not None:
-                    await ha._ws.close()
+            yield cls(hass, session)
 
     async def ws(self, message: dict[str, Any]) -> Any:
-        if self._ws is None or self._ws.closed:
-            self._ws = await self.session.ws_connect("/api/websocket", heartbeat=20)
-            await self._ws.receive_json()
-            await self._ws.send_json({"type": "auth", "access_token": self.hass.token})
-            await self._ws.receive_json()
-        self._id += 1
-        await self._ws.send_json({"id": self._id, **message})
-        while True:
-            reply = await self._ws.receive_json()
-            if reply.get("id") == self._id:
-                if not reply.get("success"):
-                    raise RuntimeError(f"{message['type']}: {reply.get('error')}")
-                return reply.get("result")
+        """One WebSocket command on its own connection, so concurrent commands run in parallel."""
+        return await ws_command(self.session, self.hass.token, message)
 
     async def entries(self) -> dict[str, dict[str, Any]]:
         async with self.session.get("/api/config/config_entries/entry", params={"domain": "camera_hub"}) as r:
@@ -89,21 +72,15 @@ class HA:
     async def set_disabled(self, entry_id: str, disabled: bool) -> None:
         """Enable or disable an entry; HA answers once the entry is set up or unloaded.
 
-        Each call gets its own WebSocket, so enabling several entries at once sets them up in parallel.
+        Each command gets its own WebSocket, so enabling several entries at once sets them up in parallel.
         """
-        message = {
-            "type": "config_entries/disable",
-            "entry_id": entry_id,
-            "disabled_by": "user" if disabled else None,
-        }
-        async with self.session.ws_connect("/api/websocket") as ws:
-            await ws.receive_json()
-            await ws.send_json({"type": "auth", "access_token": self.hass.token})
-            await ws.receive_json()
-            await ws.send_json({"id": 1, **message})
-            reply = await ws.receive_json()
-        if not reply.get("success"):
-            raise RuntimeError(f"config_entries/disable: {reply.get('error')}")
+        await self.ws(
+            {
+                "type": "config_entries/disable",
+                "entry_id": entry_id,
+                "disabled_by": "user" if disabled else None,
+            }
+        )
 
     async def set_options(self, entry_id: str, options: dict[str, Any]) -> None:
         async with self.session.post(
@@ -197,25 +174,16 @@ async def bench_memory(ha: HA, cameras: list[str], rss_before: float) -> dict[st
     }
 
 
+async def ffmpeg_from(url: str, *output: str, stdout: int) -> asyncio.subprocess.Process:
+    """The baselines' ffmpeg: reads the camera's RTSP stream over TCP, as HA's ffmpeg cameras do."""
+    return await asyncio.create_subprocess_exec(
+        "ffmpeg", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", url, *output, stdout=stdout
+    )
+
+
 async def ffmpeg_snapshot(url: str) -> float:
     start = time.monotonic()
-    process = await asyncio.create_subprocess_exec(
-        "ffmpeg",
-        "-loglevel",
-        "error",
-        "-rtsp_transport",
-        "tcp",
-        "-i",
-        url,
-        "-frames:v",
-        "1",
-        "-f",
-        "image2",
-        "-c:v",
-        "mjpeg",
-        "-",
-        stdout=asyncio.subprocess.PIPE,
-    )
+    process = await ffmpeg_from(url, "-frames:v", "1", "-f", "image2", "-c:v", "mjpeg", "-", stdout=PIPE)
     out, _ = await process.communicate()
     assert out.startswith(b"\xff\xd8"), "ffmpeg produced no JPEG"
     return (time.monotonic() - start) * 1000
@@ -262,22 +230,7 @@ async def _viewers_cpu(ha: HA, camera: str, count: int, seconds: float) -> float
 
 async def _ffmpeg_viewers_cpu(url: str, count: int, seconds: float) -> float:
     processes = [
-        await asyncio.create_subprocess_exec(
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-rtsp_transport",
-            "tcp",
-            "-i",
-            url,
-            "-f",
-            "mjpeg",
-            "-q:v",
-            "5",
-            "-",
-            stdout=asyncio.subprocess.DEVNULL,
-        )
-        for _ in range(count)
+        await ffmpeg_from(url, "-f", "mjpeg", "-q:v", "5", "-", stdout=DEVNULL) for _ in range(count)
     ]
     await asyncio.sleep(2)
     share = await cpu_share(lambda: [p.pid for p in processes], seconds)

@@ -216,24 +216,26 @@ async def _create_owner(session: aiohttp.ClientSession, username: str, password:
         return str((await resp.json())["access_token"])
 
 
-async def _long_lived_token(session: aiohttp.ClientSession, access_token: str) -> str:
+async def ws_command(session: aiohttp.ClientSession, token: str, message: dict[str, Any]) -> Any:
+    """One WebSocket API command on its own authenticated connection; its result.
+
+    `session` must have HA's URL as base_url.
+    """
     async with session.ws_connect("/api/websocket") as ws:
         await ws.receive_json()  # auth_required
-        await ws.send_json({"type": "auth", "access_token": access_token})
+        await ws.send_json({"type": "auth", "access_token": token})
         if (await ws.receive_json())["type"] != "auth_ok":
-            raise RuntimeError("HA rejected the onboarding token")
-        await ws.send_json(
-            {
-                "id": 1,
-                "type": "auth/long_lived_access_token",
-                "client_name": "Camera Hub demo",
-                "lifespan": 3650,
-            }
-        )
+            raise RuntimeError("Home Assistant rejected the token")
+        await ws.send_json({"id": 1, **message})
         reply = await ws.receive_json()
-        if not reply.get("success"):
-            raise RuntimeError(f"could not create a long-lived token: {reply.get('error')}")
-        return str(reply["result"])
+    if not reply.get("success"):
+        raise RuntimeError(f"{message['type']}: {reply.get('error')}")
+    return reply["result"]
+
+
+async def _long_lived_token(session: aiohttp.ClientSession, access_token: str) -> str:
+    message = {"type": "auth/long_lived_access_token", "client_name": "Camera Hub demo", "lifespan": 3650}
+    return str(await ws_command(session, access_token, message))
 
 
 async def start_onboarded(config_dir: Path, port: int | None = None, **kwargs: Any) -> HassProcess:
@@ -295,10 +297,6 @@ async def add_tapo_camera(
 
 async def camera_hub_entities(hass: HassProcess) -> list[str]:
     """Entity ids of every Camera Hub entity, from the entity registry over the WebSocket API."""
-    async with aiohttp.ClientSession(hass.url) as session, session.ws_connect("/api/websocket") as ws:
-        await ws.receive_json()
-        await ws.send_json({"type": "auth", "access_token": hass.token})
-        await ws.receive_json()
-        await ws.send_json({"id": 1, "type": "config/entity_registry/list"})
-        reply = await ws.receive_json()
-    return sorted(e["entity_id"] for e in reply["result"] if e["platform"] == "camera_hub")
+    async with aiohttp.ClientSession(hass.url) as session:
+        entities = await ws_command(session, hass.token, {"type": "config/entity_registry/list"})
+    return sorted(e["entity_id"] for e in entities if e["platform"] == "camera_hub")
