@@ -9,6 +9,9 @@
 #     into ~/.cache (the system is not touched; recipe verified in shared/notes/ENVIRONMENT.md);
 #   - .venv with the pinned dependencies of requirements/dev.txt, reinstalled only when that file
 #     (or pyproject.toml) changes.
+# Everything is installed with its bytecode compiled, as pip and Debian do: uv does not compile by
+# default, and a process started under PYTHONDONTWRITEBYTECODE (set on this machine) would otherwise
+# recompile every module it imports on every start (camera-hub-mcp: 4.9 s of imports instead of 1.3 s).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV="$ROOT/.venv"
@@ -72,6 +75,16 @@ install_debian_python() {
     "$PY_DEBIAN_DEST/usr/bin/python3.14"
   rm -rf "$work"
   "$PY_DEBIAN_DEST/usr/bin/python3.14" -c 'import ssl, sqlite3, ctypes, lzma'
+  compile_debian_stdlib
+}
+
+# Debian's packages ship no .pyc: its postinst compiles them (py3compile); dpkg-deb -x runs no postinst.
+compile_debian_stdlib() {
+  local stdlib=$PY_DEBIAN_DEST/usr/lib/python3.14
+  [[ -d $stdlib && ! -f $stdlib/.camera-hub-compiled ]] || return 0
+  log "compiling the unpacked standard library's bytecode"
+  "$PY_DEBIAN_DEST/usr/bin/python3.14" -m compileall -q -j 0 -x '/(test|idlelib|lib2to3)/' "$stdlib" >/dev/null || true
+  touch "$stdlib/.camera-hub-compiled"
 }
 
 find_python314() {
@@ -88,7 +101,10 @@ find_python314() {
   PY314=$PY_DEBIAN_DEST/usr/bin/python3.14
 }
 
-requirements_stamp() { cat "$ROOT/requirements/"*.txt "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1; }
+# The trailing word changes when the way .venv is built changes, so old ones are rebuilt too.
+requirements_stamp() {
+  { cat "$ROOT/requirements/"*.txt "$ROOT/pyproject.toml"; echo compiled-bytecode; } | sha256sum | cut -d' ' -f1
+}
 
 ensure_venv() {
   local stamp_file="$VENV/.camera-hub-stamp" want
@@ -102,7 +118,7 @@ ensure_venv() {
     "$UV" venv -q --allow-existing -p "$PY314" "$VENV"
   fi
   log "installing pinned dependencies into .venv"
-  VIRTUAL_ENV=$VENV "$UV" pip install -q -r "$ROOT/requirements/dev.txt" -e "$ROOT"
+  VIRTUAL_ENV=$VENV "$UV" pip install -q --compile-bytecode -r "$ROOT/requirements/dev.txt" -e "$ROOT"
   echo "$want" >"$stamp_file"
 }
 
@@ -110,5 +126,6 @@ provision() {
   ensure_system_packages
   ensure_uv
   ensure_venv
+  compile_debian_stdlib
   export PATH="$VENV/bin:$PATH"
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 from fastmcp import Client
 
 from mcp_bridge.ha_client import HAClient
-from mcp_bridge.server import build_server
+from mcp_bridge.server import TOOLS, build_server
 from scripts.lib.hass import HassProcess
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -51,6 +52,8 @@ async def test_tools_list_has_the_sixteen_tools_with_annotations(mcp_client: Cli
     assert by_name["remove_camera"].annotations.destructive_hint is True  # type: ignore[union-attr]
     assert by_name["reboot_camera"].annotations.destructive_hint is True  # type: ignore[union-attr]
     assert by_name["ptz_move"].annotations.read_only_hint is False  # type: ignore[union-attr]
+    for fn, _ in TOOLS:
+        assert by_name[fn.__name__].description == inspect.getdoc(fn), fn.__name__
 
 
 async def test_tools_list_payload_stays_under_12_kb(mcp_client: Client[Any]) -> None:
