@@ -440,7 +440,7 @@ class HAClient:
             await ws.send_json({**message, "id": msg_id})
             async with asyncio.timeout(_REQUEST_TIMEOUT):
                 return await future
-        except aiohttp.ClientError, ConnectionError:
+        except (aiohttp.ClientError, ConnectionError):
             raise self._unreachable() from None
         except TimeoutError:
             raise self._no_answer() from None
@@ -550,7 +550,7 @@ class HAClient:
             ) as resp:
                 body = await resp.read()
                 status, content_type = resp.status, resp.content_type
-        except aiohttp.ClientError, TimeoutError:
+        except (aiohttp.ClientError, TimeoutError):
             raise self._unreachable() from None
         if status == 401:
             raise self._rejected()

@@ -20,7 +20,7 @@ CameraName = Annotated[
 ]
 
 
-def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:  # noqa: UP047 - runs on 3.11
+def tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     """Let HA failures reach the model as `ToolError` with their one sentence, without a traceback chain."""
 
     @functools.wraps(fn)

@@ -122,10 +122,34 @@ ensure_venv() {
   echo "$want" >"$stamp_file"
 }
 
+# The bridge alone on the oldest Python it supports (3.11, the version many Claude Desktop users'
+# uvx picks), so tests can run it there: HA's 3.14 code must not leak into it.
+BRIDGE_OLDEST_VENV="$ROOT/.venv-bridge-py311"
+ensure_bridge_oldest_venv() {
+  local stamp_file="$BRIDGE_OLDEST_VENV/.camera-hub-stamp" want py311
+  want=$(requirements_stamp)
+  if [[ -x $BRIDGE_OLDEST_VENV/bin/python && -f $stamp_file && $(cat "$stamp_file") == "$want" ]]; then
+    return
+  fi
+  py311=$("$UV" python find 3.11 2>/dev/null || true)
+  if [[ -z $py311 ]] && timeout 120 "$UV" python install 3.11 >/dev/null 2>&1; then
+    py311=$("$UV" python find 3.11 2>/dev/null || true)
+  fi
+  if [[ -z $py311 ]]; then
+    log "no Python 3.11 found (PATH, pyenv, uv) and uv cannot install one: the bridge's 3.11 test needs it"
+    return 1
+  fi
+  log "creating .venv-bridge-py311 from $py311"
+  "$UV" venv -q --allow-existing -p "$py311" "$BRIDGE_OLDEST_VENV"
+  VIRTUAL_ENV=$BRIDGE_OLDEST_VENV "$UV" pip install -q --compile-bytecode -c "$ROOT/requirements/dev.txt" -e "$ROOT"
+  echo "$want" >"$stamp_file"
+}
+
 provision() {
   ensure_system_packages
   ensure_uv
   ensure_venv
   compile_debian_stdlib
+  ensure_bridge_oldest_venv
   export PATH="$VENV/bin:$PATH"
 }

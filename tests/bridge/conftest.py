@@ -100,14 +100,14 @@ def bridge_env(real_hass: HassProcess) -> dict[str, str]:
 
 @asynccontextmanager
 async def stdio_bridge(
-    real_hass: HassProcess, errlog: TextIO, *args: str
+    real_hass: HassProcess, errlog: TextIO, *args: str, python: str = sys.executable
 ) -> AsyncIterator[tuple[ClientSession, float]]:
     """`python -m mcp_bridge` over stdio, driven by the official MCP SDK client; (session, startup seconds).
 
     Startup is spawn → `initialize` answered.
     """
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "mcp_bridge", *args], env=bridge_env(real_hass), cwd=ROOT
+        command=python, args=["-m", "mcp_bridge", *args], env=bridge_env(real_hass), cwd=ROOT
     )
     started = time.perf_counter()
     async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:

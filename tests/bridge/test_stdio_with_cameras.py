@@ -14,13 +14,14 @@ from mcp_types import ImageContent, TextContent
 
 from camsim import timestamp
 from mcp_bridge.tools.media import MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, jpeg_size
-from scripts.lib.hass import HassProcess
+from scripts.lib.hass import ROOT, HassProcess
 from tests.bridge.conftest import Cameras, media_dir, stdio_bridge, wait_for
 from tests.bridge.test_server import TOOL_NAMES
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 SNAPSHOT_CALLS = 20
+OLDEST_PYTHON = ROOT / ".venv-bridge-py311" / "bin" / "python"
 
 
 async def test_snapshot_decodes_as_camsims_picture_and_ptz_moves_camsim(
@@ -68,6 +69,21 @@ async def test_snapshot_decodes_as_camsims_picture_and_ptz_moves_camsim(
             await wait_for(lambda: sim.state()["pan"] == 0, what="camsim going home")
     print(f"\nstdio bridge: spawn → initialized {startup:.2f} s; get_snapshot p50 {p50_ms:.1f} ms")
     assert real_hass.token not in (tmp_path / "bridge.stderr").read_text()
+
+
+async def test_bridge_runs_on_python_311(real_hass: HassProcess, cameras: Cameras, tmp_path: Path) -> None:
+    """Claude Desktop users' uvx may pick Python 3.11; the bridge must not use newer syntax or APIs."""
+    assert OLDEST_PYTHON.exists(), "scripts/lib/provision.sh makes .venv-bridge-py311; run scripts/test"
+    assert "version_info = 3.11." in (OLDEST_PYTHON.parents[1] / "pyvenv.cfg").read_text()
+    with (tmp_path / "bridge.stderr").open("w") as errlog:
+        async with stdio_bridge(real_hass, errlog, python=str(OLDEST_PYTHON)) as (session, _):
+            tools = await session.list_tools()
+            assert {tool.name for tool in tools.tools} == TOOL_NAMES
+            shot = await session.call_tool("get_snapshot", {"camera": cameras.fixed_name})
+            assert not shot.is_error, shot
+            (image,) = shot.content
+            assert isinstance(image, ImageContent)
+            assert abs(timestamp.read(base64.b64decode(image.data)) / 1000 - time.time()) < 15
 
 
 async def test_record_clip_lands_as_a_playable_mp4_with_progress(
