@@ -30,6 +30,7 @@ class Counters:
     rtsp_sessions_open: int = 0
     onvif_requests: int = 0
     get_stream_uri: int = 0
+    pullpoints_open: int = 0  # live ONVIF event subscriptions: a client is listening for motion
 
 
 @dataclass

@@ -1082,6 +1082,7 @@ class OnvifServer:
         pullpoint = PullPoint(f"{next(self._pullpoint_ids)}_{self.port}", now)
         self._extend(pullpoint, now, lifetime)
         self.pullpoints[pullpoint.id] = pullpoint
+        self.device.counters.pullpoints_open = len(self.pullpoints)
         pullpoint.push(MotionMessage(now, self._motion, "Initialized"))
         return E(
             "tev:CreatePullPointSubscriptionResponse",
@@ -1144,6 +1145,7 @@ class OnvifServer:
         pullpoint = self.pullpoints.pop(pullpoint_id, None)
         if pullpoint is None:
             return
+        self.device.counters.pullpoints_open = len(self.pullpoints)
         if pullpoint.expiry is not None:
             pullpoint.expiry.cancel()
         # Wake a pending long poll so it answers (empty) instead of holding the connection.
