@@ -23,7 +23,7 @@ from .const import (
     ISSUE_CONTROL_REFUSED,
 )
 from .coordinator import CameraHubConfigEntry, CameraHubCoordinator, CameraHubData
-from .helpers import remember_rejected_credential, tapo_settings
+from .helpers import remember_rejected_credential, tapo_backend, tapo_http_session
 from .services import async_setup_services
 from .streaming.frames import FrameHub
 from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut
@@ -52,7 +52,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) ->
     """Connect to one camera, then create its entities."""
     if credential := entry.data.get(CONF_AUTH_FAILED):
         raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=f"invalid_{credential}")
-    backend = TapoBackend(tapo_settings(entry.data), hass.async_add_executor_job, event_loop_owner=hass)
+    backend = tapo_backend(hass, entry.data, tapo_http_session(hass))
     try:
         await backend.async_connect()
     except AuthFailed as err:

@@ -48,7 +48,7 @@ from .const import (
     VENDOR_STEPS,
 )
 from .coordinator import CameraHubConfigEntry
-from .helpers import tapo_settings
+from .helpers import tapo_backend, tapo_http_session
 from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut, Unreachable
 from .vendors.tapo import TapoBackend
 from .vendors.tapo_control import Discovery
@@ -98,9 +98,9 @@ async def validate_tapo(
     Returns the connected (then closed) backend, or form errors and their placeholders.
     `discovery` keeps the camera's login probe answer between attempts of one flow.
     """
-    backend = TapoBackend(
-        tapo_settings(data), hass.async_add_executor_job, event_loop_owner=hass, discovery=discovery
-    )
+    # A flow belongs to no entry, so HA would keep this session until it stops: it is let go here.
+    http_session = tapo_http_session(hass, auto_cleanup=False)
+    backend = tapo_backend(hass, data, http_session, discovery)
     try:
         await backend.async_connect(check_stream=True)
     except AuthFailed as err:
@@ -114,6 +114,7 @@ async def validate_tapo(
         return None, {"base": "unknown"}, {}
     finally:
         await backend.async_close()
+        http_session.detach()
     return backend, {}, {}
 
 

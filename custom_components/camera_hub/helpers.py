@@ -1,4 +1,5 @@
-"""Turn backend errors into Home Assistant errors a person can read (translated, never raw)."""
+"""Glue between Home Assistant and the backends: building one, and its errors as HA errors a person
+can read (translated, never raw)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.aiohttp_client import async_create_clientsession
 
 from .const import (
     CONF_AUTH_FAILED,
@@ -23,7 +25,33 @@ from .const import (
     DOMAIN,
 )
 from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut, NotSupported, Unreachable
-from .vendors.tapo import TapoSettings
+from .vendors.tapo import TapoBackend, TapoSettings
+from .vendors.tapo_control import Discovery, http_cookie_jar
+
+
+def tapo_backend(
+    hass: HomeAssistant, data: Mapping[str, Any], http_session: Any, discovery: Discovery | None = None
+) -> TapoBackend:
+    """A backend for the camera described by `data`, on HA's executor and the given HTTP session."""
+    return TapoBackend(
+        tapo_settings(data),
+        hass.async_add_executor_job,
+        http_session=http_session,
+        event_loop_owner=hass,
+        discovery=discovery,
+    )
+
+
+def tapo_http_session(hass: HomeAssistant, *, auto_cleanup: bool = True) -> Any:
+    """An HTTP session from HA for python-kasa's logins; python-kasa uses it without closing it.
+
+    Created during a config entry's setup, HA closes it when the entry unloads. Tapo cameras serve
+    self-signed certificates and set cookies on bare IP addresses: no certificate check, and
+    python-kasa's own cookie-jar settings (as HA's tplink integration does).
+    """
+    return async_create_clientsession(
+        hass, verify_ssl=False, cookie_jar=http_cookie_jar(), auto_cleanup=auto_cleanup
+    )
 
 
 def raise_for(err: CameraHubError) -> NoReturn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -65,6 +66,22 @@ async def test_setup_unload_reload(hass: HomeAssistant, camsim: StartSim) -> Non
     await hass.async_block_till_done()
     assert entry.state == ConfigEntryState.NOT_LOADED
     assert state_of(hass, "camera.tapo_c200").state == STATE_UNAVAILABLE
+
+
+async def test_python_kasa_logs_in_over_a_session_from_ha_that_closes_with_the_entry(
+    hass: HomeAssistant, camsim: StartSim
+) -> None:
+    """inject-websession: python-kasa gets HA's aiohttp session instead of making its own."""
+    sim = await camsim()
+    entry = await setup_entry(hass, mock_entry(sim))
+    assert entry.data[CONF_CONTROL_METHOD] == "kasa"
+    session = entry.runtime_data.backend._control._device.config.http_client
+    assert isinstance(session, aiohttp.ClientSession)
+    assert not session.closed
+    assert session.cookie_jar.quote_cookie is False  # python-kasa's jar settings, for IP-address hosts
+
+    await unload(hass, entry)
+    assert session.closed
 
 
 async def test_camera_offline_at_startup_retries(hass: HomeAssistant, camsim: StartSim) -> None:

@@ -33,6 +33,7 @@ import requests
 from kasa import AuthenticationError, Credentials, Device, DeviceConfig, KasaException
 from kasa.deviceconfig import DeviceConnectionParameters, DeviceEncryptionType, DeviceFamily
 from kasa.exceptions import SmartErrorCode
+from kasa.httpclient import get_cookie_jar
 from pytapo import Tapo
 from pytapo.transport.tpap.tpap import discover_login, legacy_login_offered, tpap_from_discover
 
@@ -192,6 +193,14 @@ def _check_not_suspended(host: str) -> None:
 def _note_suspension(host: str, err: CameraHubError) -> None:
     if isinstance(err, LockedOut):
         _suspended_until[host] = time.monotonic() + err.seconds_left
+
+
+def http_cookie_jar() -> Any:
+    """The cookie jar python-kasa itself would use (cookies on bare IP addresses, unquoted).
+
+    For the caller's own aiohttp session, which python-kasa then uses without closing it.
+    """
+    return get_cookie_jar()
 
 
 async def _login_kasa(host: str, port: int, cloud_password: str, session: Any) -> KasaSession:
