@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import pytest
@@ -382,3 +383,37 @@ async def async_stream_source(hass: HomeAssistant, entity_id: str) -> str | None
 
 def stream_url(sim: Sim, path: str) -> str:
     return f"rtsp://{USERNAME}:{PASSWORD}@{sim.host}:{sim.info['rtsp_port']}/{path}"
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (the kernel just handed it out and it was closed again)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("camera_password", "rtsp_answers", "error"),
+    [
+        ("not-the-camera-password", True, "invalid_camera_account"),
+        (None, False, "cannot_connect"),
+    ],
+)
+async def test_stream_check_without_control_or_onvif(
+    hass: HomeAssistant, camsim: StartSim, camera_password: str | None, rtsp_answers: bool, error: str
+) -> None:
+    """With control refused and ONVIF off, only the RTSP stream can vouch for the camera account."""
+    sim = await camsim("--firmware", "refused")
+    data = flow_input(sim)
+    data["advanced"][CONF_ONVIF_PORT] = closed_port()
+    if camera_password:
+        data[CONF_PASSWORD] = camera_password
+    if not rtsp_answers:
+        data["advanced"][CONF_RTSP_PORT] = closed_port()
+
+    result = await tapo_form(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], data)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    assert hass.config_entries.async_entries(DOMAIN) == []

@@ -10,6 +10,7 @@ import pytest
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.camera_hub.const import DOMAIN
@@ -126,4 +127,33 @@ async def test_actions_on_a_fixed_camera_are_not_supported(
     assert caught.value.translation_key == "not_supported"
     state = await sim_state(hass, sim)
     assert (state["pan"], state["tilt"], state["presets"]) == (0, 0, {})
+    await unload(hass, entry)
+
+
+async def test_stream_only_camera_moves_and_keeps_presets_over_onvif(
+    hass: HomeAssistant, camsim: StartSim, entity_registry: er.EntityRegistry
+) -> None:
+    """Control refused by the firmware: pan/tilt and presets still work through ONVIF PTZ."""
+    sim = await camsim("--firmware", "refused")
+    entry = await setup_entry(hass, mock_entry(sim, control_method="stream_only"))
+    # Without the control API the device is named from ONVIF, so its entity ids differ.
+    camera = entity_registry.async_get_entity_id("camera", DOMAIN, f"{entry.unique_id}_hd")
+    assert camera is not None
+
+    await act(hass, "ptz_move", camera, direction="right", step=30)
+    await act(hass, "ptz_stop", camera)
+    pan, tilt = await position(hass, sim)
+    assert pan > 0
+    assert tilt == 0
+
+    await act(hass, "save_preset", camera, name="Door")
+    presets = (await sim_state(hass, sim))["presets"]
+    assert list(presets.values()) == ["Door"]
+    await act(hass, "ptz_home", camera)
+    assert await position(hass, sim) == (0, 0)
+    await act(hass, "go_to_preset", camera, preset="Door")
+    assert await position(hass, sim) == (pan, tilt)
+
+    await act(hass, "delete_preset", camera, preset="Door")
+    assert (await sim_state(hass, sim))["presets"] == {}
     await unload(hass, entry)
