@@ -2,7 +2,8 @@
 
 Contract (shared/DESIGN.md, "scripts/develop"): when everything answers, print one line
 `READY {json}` with ha_url, username, password, token_file, mcp_url, mcp_token_file, cameras and
-simulators; on SIGINT/SIGTERM stop every child.
+simulators (and, beyond the contract, dashboard_url: the "Cameras" dashboard it installs); on
+SIGINT/SIGTERM stop every child.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import aiohttp
 
+from .dashboard import install_dashboard
 from .hass import ROOT, HassProcess, add_tapo_camera, camera_hub_entities, free_port, start_onboarded
 from .sims import Sim, guarded, start_sim, stop_sim
 
@@ -130,7 +132,7 @@ async def _wait_for_bridge(bridge: Bridge, within: float = 60) -> None:
 
 
 def ready_line(
-    hass: HassProcess, token_file: Path, sims: list[Sim], cameras: list[str], bridge: Bridge
+    hass: HassProcess, token_file: Path, sims: list[Sim], cameras: list[str], bridge: Bridge, dashboard: str
 ) -> str:
     assert hass.credentials is not None
     ready: dict[str, Any] = {
@@ -142,6 +144,7 @@ def ready_line(
         "mcp_token_file": str(bridge.token_file),
         "cameras": cameras,
         "simulators": [sim.info for sim in sims],
+        "dashboard_url": dashboard,
     }
     return "READY " + json.dumps(ready)
 
@@ -191,11 +194,12 @@ async def develop(args: argparse.Namespace) -> int:
         hass = await start_onboarded(args.data, args.port, die_with_parent=True)
         token_file = write_token_file(args.data, hass.token)
         cameras = await add_cameras(hass, sims)
+        dashboard = await install_dashboard(hass)
         bridge = await start_bridge(hass, token_file, args.data)
-        print(ready_line(hass, token_file, sims, cameras, bridge), flush=True)
+        print(ready_line(hass, token_file, sims, cameras, bridge, dashboard), flush=True)
         assert hass.credentials is not None
         print(
-            f"Open {hass.url} and log in as {hass.credentials.username} / {hass.credentials.password}. "
+            f"Open {dashboard} and log in as {hass.credentials.username} / {hass.credentials.password}. "
             "Ctrl-C stops everything.",
             file=sys.stderr,
         )
