@@ -38,27 +38,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--data", type=Path, default=ROOT / ".develop", help="HA config dir (default: .develop, git-ignored)"
     )
     parser.add_argument("--cameras", type=int, default=2, help="simulated Tapo cameras to start (default 2)")
+    parser.add_argument(
+        "--camera-network",
+        default="127.0.1",
+        help="the cameras' loopback addresses are NETWORK.1, .2, … (default 127.0.1); another one lets "
+        "a second demo (or the test of this script) run beside the first",
+    )
     return parser.parse_args(argv)
 
 
-def camera_args(index: int) -> tuple[list[str], str]:
+def camera_args(index: int, network: str = "127.0.1") -> tuple[list[str], str]:
     """Options and loopback address of simulated camera `index`: a pan/tilt model first, then fixed ones.
 
-    Every camera gets its own loopback address (127.0.1.x), as cameras on a LAN have their own IPs.
+    Every camera gets its own loopback address (`network`.x), as cameras on a LAN have their own IPs.
     As root they also listen on a real camera's ports (443, 554, 2020); otherwise the kernel picks.
     """
     model = PAN_TILT_MODEL if index == 0 else FIXED_MODEL
     args = ["--model", model]
     if os.geteuid() == 0:
         args += ["--control-port", "443", "--onvif-port", "2020", "--rtsp-port", "554"]
-    return args, f"127.0.1.{index + 1}"
+    return args, f"{network}.{index + 1}"
 
 
-def start_simulators(count: int) -> list[Sim]:
+def start_simulators(count: int, network: str) -> list[Sim]:
     sims: list[Sim] = []
     try:
         for index in range(count):
-            args, host = camera_args(index)
+            args, host = camera_args(index, network)
             sims.append(start_sim(*args, host=host, die_with_parent=True))
     except BaseException:
         for sim in sims:
@@ -183,7 +189,7 @@ async def wait_for_stop_signal(hass: HassProcess, sims: list[Sim], bridge: Bridg
 
 async def develop(args: argparse.Namespace) -> int:
     args.data = args.data.resolve()
-    sims = start_simulators(args.cameras)
+    sims = start_simulators(args.cameras, args.camera_network)
     hass: HassProcess | None = None
     bridge: Bridge | None = None
     try:

@@ -1,0 +1,120 @@
+"""scripts/develop's contract (shared/DESIGN.md): READY with every key, each of them working, and
+nothing left running after Ctrl-C. Its cameras use their own loopback network so a demo a developer
+already runs keeps its addresses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx2
+import pytest
+from mcp.client import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from scripts.lib.dashboard import URL_PATH
+from scripts.lib.hass import ROOT, free_port, ws_command
+
+READY_KEYS = {
+    "ha_url", "username", "password", "token_file", "mcp_url", "mcp_token_file", "cameras", "simulators",
+    "dashboard_url",
+}  # fmt: skip
+NETWORK = "127.0.9"
+READY_WITHIN = 180.0
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found.append(cmdline)
+    return found
+
+
+@dataclass
+class Demo:
+    process: subprocess.Popen[str]
+    ready: dict[str, Any]
+    token: str  # the long-lived HA token in ready["token_file"]
+    bearer: str  # the bridge's bearer token in ready["mcp_token_file"]
+
+
+@pytest.fixture
+def develop(socket_enabled: None, tmp_path: Path) -> Iterator[Demo]:
+    argv = ["--port", str(free_port()), "--data", str(tmp_path), "--camera-network", NETWORK]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.lib.develop", *argv],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + READY_WITHIN
+        # develop prints READY once everything answers; reading its lines is the wait.
+        for line in process.stdout:
+            if line.startswith("READY "):
+                break
+            assert time.monotonic() < deadline, "scripts/develop did not get ready"
+        else:
+            pytest.fail(f"scripts/develop exited with {process.wait()} before READY")
+        ready = json.loads(line.removeprefix("READY "))
+        token = Path(ready["token_file"]).read_text().strip()
+        yield Demo(process, ready, token, Path(ready["mcp_token_file"]).read_text().strip())
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_ready_keys_work_then_ctrl_c_stops_everything(develop: Demo) -> None:
+    await check_ready_keys(develop)
+    stop_and_check_nothing_is_left(develop)
+
+
+async def check_ready_keys(develop: Demo) -> None:
+    ready, token = develop.ready, develop.token
+    assert set(ready) == READY_KEYS
+    assert {"camera.tapo_c200", "camera.tapo_c100"} <= set(ready["cameras"])
+    assert [sim["host"] for sim in ready["simulators"]] == [f"{NETWORK}.1", f"{NETWORK}.2"]
+
+    async with aiohttp.ClientSession(ready["ha_url"]) as session:
+        async with session.get("/api/", headers={"Authorization": f"Bearer {token}"}) as resp:
+            assert resp.status == 200
+        dashboard = await ws_command(session, token, {"type": "lovelace/config", "url_path": URL_PATH})
+    assert ready["dashboard_url"] == f"{ready['ha_url']}/{URL_PATH}/cameras"
+    assert "camera.tapo_c200" in json.dumps(dashboard)
+
+    async with (
+        httpx2.AsyncClient(headers={"Authorization": f"Bearer {develop.bearer}"}) as http,
+        streamable_http_client(ready["mcp_url"], http_client=http) as (read, write),
+        ClientSession(read, write) as mcp,
+    ):
+        await mcp.initialize()
+        listed = await mcp.call_tool("list_cameras", {})
+    assert not listed.is_error
+    assert {"Tapo C200", "Tapo C100"} <= {c["name"] for c in json.loads(listed.content[0].text)["cameras"]}  # type: ignore[union-attr]
+
+
+def stop_and_check_nothing_is_left(develop: Demo) -> None:
+    develop.process.send_signal(signal.SIGINT)
+    assert develop.process.wait(timeout=60) == 0
+    data_dir = str(Path(develop.ready["token_file"]).parent)
+    assert processes_mentioning(data_dir) == []
+    assert processes_mentioning(f"--host {NETWORK}.") == []
