@@ -125,10 +125,11 @@ def _report_stream_only(hass: HomeAssistant, entry: CameraHubConfigEntry, backen
         hass,
         DOMAIN,
         issue_id,
-        is_fixable=False,
+        is_fixable=True,
         severity=ir.IssueSeverity.WARNING,
         translation_key=ISSUE_CONTROL_REFUSED,
         translation_placeholders={"name": entry.title, "host": entry.data[CONF_HOST]},
+        data={"entry_id": entry.entry_id},
     )
 
 

@@ -57,7 +57,7 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
             self.backend.control_method is ControlMethod.STREAM_ONLY
             and dt_util.utcnow() >= self._next_control_retry
         ):
-            await self._async_retry_control()
+            await self.async_retry_control()
         try:
             return await self.backend.async_read_state()
         except AuthFailed as err:
@@ -76,16 +76,19 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
                 translation_placeholders={"error": str(err)},
             ) from err
 
-    async def _async_retry_control(self) -> None:
-        """A stream-only camera tries its control login again; on success the entry reloads with it."""
+    async def async_retry_control(self) -> bool:
+        """A stream-only camera tries its control login again; on success the entry reloads with it.
+
+        Runs every 15 minutes, and at once when the user confirms the repair. True when it worked.
+        """
         self._next_control_retry = dt_util.utcnow() + CONTROL_RETRY_INTERVAL
         try:
             upgraded = await self.backend.async_retry_control()
         except CameraHubError as err:
             _LOGGER.debug("control retry for %s failed: %s", self.backend.settings.host, err)
-            return
+            return False
         if not upgraded:
-            return
+            return False
         _LOGGER.info(
             "%s now accepts control logins (%s)", self.backend.settings.host, self.backend.control_method
         )
@@ -96,6 +99,7 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
             entry, data={**entry.data, CONF_CONTROL_METHOD: self.backend.control_method.value}
         )
         self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return True
 
     # --- motion push ----------------------------------------------------------------------
 
