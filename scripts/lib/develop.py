@@ -25,7 +25,7 @@ import aiohttp
 
 from .dashboard import install_dashboard
 from .hass import ROOT, HassProcess, add_tapo_camera, camera_hub_entities, free_port, start_onboarded
-from .sims import Sim, guarded, start_sim, stop_sim
+from .sims import Sim, guarded, start_sim, stop_process, stop_sim
 
 PAN_TILT_MODEL = "C200"
 FIXED_MODEL = "C100"
@@ -87,13 +87,7 @@ class Bridge:
     token_file: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 async def start_bridge(hass: HassProcess, token_file: Path, data: Path) -> Bridge:

@@ -123,7 +123,7 @@ ensure_venv() {
 }
 
 # The bridge alone on the oldest Python it supports (3.11, the version many Claude Desktop users'
-# uvx picks), so tests can run it there: HA's 3.14 code must not leak into it.
+# uvx picks), so tests can run it there: HA's 3.14 code must not leak into it. scripts/test only.
 BRIDGE_OLDEST_VENV="$ROOT/.venv-bridge-py311"
 ensure_bridge_oldest_venv() {
   local stamp_file="$BRIDGE_OLDEST_VENV/.camera-hub-stamp" want py311
@@ -150,6 +150,5 @@ provision() {
   ensure_uv
   ensure_venv
   compile_debian_stdlib
-  ensure_bridge_oldest_venv
   export PATH="$VENV/bin:$PATH"
 }

@@ -25,6 +25,18 @@ def guarded(module: str, *args: str) -> tuple[list[str], dict[str, str]]:
     return argv, {**os.environ, "CAMERA_HUB_PARENT_PID": str(os.getpid())}
 
 
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds; always reaped."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @dataclass
 class Sim:
     """One running camsim process and its announcement line."""
@@ -76,12 +88,7 @@ def start_sim(*args: str, host: str = "127.0.0.1", die_with_parent: bool = False
 
 
 def stop_sim(sim: Sim) -> None:
-    sim.process.terminate()
-    try:
-        sim.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        sim.process.kill()
-        sim.process.wait()
+    stop_process(sim.process)
 
 
 @contextmanager
