@@ -7,7 +7,7 @@ plain blocking HTTP, so tests reach it through the executor (HA forbids blocking
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -159,3 +159,12 @@ async def unload(hass: HomeAssistant, *entries: MockConfigEntry) -> None:
         if entry.state in (ConfigEntryState.LOADED, ConfigEntryState.SETUP_RETRY):
             await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def c200(hass: HomeAssistant, camsim: StartSim) -> AsyncIterator[tuple[Sim, MockConfigEntry]]:
+    """A C200 on secure firmware, set up; unloaded after the test."""
+    sim = await camsim()
+    entry = await setup_entry(hass, mock_entry(sim, control_method="secure"))
+    yield sim, entry
+    await unload(hass, entry)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -70,15 +69,6 @@ def assert_entity_set(
     for entity in entries:
         assert entity == snapshot(name=f"{entity.entity_id}-entry")
         assert stable(hass.states.get(entity.entity_id)) == snapshot(name=f"{entity.entity_id}-state")
-
-
-@pytest.fixture
-async def c200(hass: HomeAssistant, camsim: StartSim) -> AsyncIterator[tuple[Sim, MockConfigEntry]]:
-    """A C200 on secure firmware, set up; unloaded after the test."""
-    sim = await camsim()
-    entry = await setup_entry(hass, mock_entry(sim, control_method="secure"))
-    yield sim, entry
-    await unload(hass, entry)
 
 
 async def test_c200_entity_set(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import probatio as vol
@@ -24,14 +23,6 @@ pytestmark = [
 ]
 
 CAMERA = "camera.tapo_c200"
-
-
-@pytest.fixture
-async def c200(hass: HomeAssistant, camsim: StartSim) -> AsyncIterator[tuple[Sim, MockConfigEntry]]:
-    sim = await camsim()
-    entry = await setup_entry(hass, mock_entry(sim, control_method="secure"))
-    yield sim, entry
-    await unload(hass, entry)
 
 
 async def act(hass: HomeAssistant, service: str, entity_id: str = CAMERA, **data: Any) -> None:
