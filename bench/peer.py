@@ -19,6 +19,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from scripts.lib.hass import HassProcess
+from scripts.lib.sims import processes_mentioning
 
 from .measure import p50
 
@@ -72,14 +73,8 @@ async def _measure(
 
 def _stop_peer_leftovers() -> None:
     """End what ha-mcp leaves running on purpose (its settings sidecar), so it cannot load later figures."""
-    peer_env = str(ROOT / ".venv-peer")
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if proc.name.isdigit() and peer_env.encode() in cmdline:
-            os.kill(int(proc.name), signal.SIGTERM)
+    for pid in processes_mentioning(str(ROOT / ".venv-peer")):
+        os.kill(pid, signal.SIGTERM)
 
 
 async def mcp_figures(hass: HassProcess, camera: str) -> dict[str, Any]:

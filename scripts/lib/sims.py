@@ -37,6 +37,21 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10) -> None:
         process.wait()
 
 
+def processes_mentioning(text: str) -> dict[int, str]:
+    """pid → command line of every other process whose command line contains `text` (from /proc)."""
+    found: dict[int, str] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            found[int(proc.name)] = cmdline
+    return found
+
+
 @dataclass
 class Sim:
     """One running camsim process and its announcement line."""

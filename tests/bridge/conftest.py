@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-import aiohttp
 import pytest
 from mcp.client import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
@@ -23,7 +22,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp_bridge.ha_client import HAClient
 from scripts.lib.hass import ROOT, HassProcess, add_tapo_camera
 from tests.helpers.camsim import Sim, running_sim
-from tests.helpers.real_hass import sockets_allowed
+from tests.helpers.real_hass import remove_entries, sockets_allowed
 
 # Models that no other test module adds to the session's HA: camsim derives a camera's MAC from host and
 # model, so a second "C200" on 127.0.0.1 would be the e2e tests' camera (the flow aborts).
@@ -56,14 +55,6 @@ async def _add(hass: HassProcess, sim: Sim) -> str | None:
         return None  # the flow updated the known entry's ports; its owner removes it
     assert result["type"] == "create_entry", result
     return str(result["result"]["entry_id"])
-
-
-async def remove_entries(hass: HassProcess, entry_ids: list[str]) -> None:
-    headers = {"Authorization": f"Bearer {hass.token}"}
-    async with aiohttp.ClientSession(hass.url, headers=headers) as session:
-        for entry_id in entry_ids:
-            async with session.delete(f"/api/config/config_entries/entry/{entry_id}") as resp:
-                assert resp.status in (200, 404), await resp.text()
 
 
 @pytest.fixture(scope="session")

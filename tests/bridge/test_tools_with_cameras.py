@@ -21,8 +21,9 @@ from mcp_bridge.tools import cameras as camera_tools
 from mcp_bridge.tools import media, ptz, system
 from mcp_bridge.tools.media import MAX_IMAGE_BYTES, MAX_IMAGE_SIDE, jpeg_size
 from scripts.lib.hass import HassProcess
-from tests.bridge.conftest import Cameras, remove_entries, wait_for
+from tests.bridge.conftest import Cameras, wait_for
 from tests.helpers.camsim import Sim, running_sim
+from tests.helpers.real_hass import remove_entries
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

@@ -18,6 +18,7 @@ from scripts.lib.dashboard import (
 )
 from scripts.lib.hass import ROOT, HassProcess, add_tapo_camera, ws_command
 from tests.helpers.camsim import Sim, running_sim
+from tests.helpers.real_hass import remove_entries
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -81,14 +82,6 @@ def sims() -> Iterator[tuple[Sim, Sim]]:
     # Models no other test uses: this worker's `hass` is shared, and camera names must stay unique.
     with running_sim("--model", "C220") as ptz, running_sim("--model", "C110") as fixed:
         yield ptz, fixed
-
-
-async def remove_entries(hass: HassProcess, entry_ids: list[str]) -> None:
-    headers = {"Authorization": f"Bearer {hass.token}"}
-    async with aiohttp.ClientSession(hass.url, headers=headers) as session:
-        for entry_id in entry_ids:
-            async with session.delete(f"/api/config/config_entries/entry/{entry_id}") as resp:
-                assert resp.status == 200, await resp.text()
 
 
 async def test_installed_dashboard_shows_every_camera_with_real_entities(

@@ -5,7 +5,6 @@ already runs keeps its addresses."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from scripts.lib.dashboard import URL_PATH
 from scripts.lib.hass import ROOT, free_port, ws_command
+from scripts.lib.sims import processes_mentioning
 
 READY_KEYS = {
     "ha_url", "username", "password", "token_file", "mcp_url", "mcp_token_file", "cameras", "simulators",
@@ -30,20 +30,6 @@ READY_KEYS = {
 }  # fmt: skip
 NETWORK = "127.0.9"
 READY_WITHIN = 180.0
-
-
-def processes_mentioning(text: str) -> list[str]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline:
-            found.append(cmdline)
-    return found
 
 
 @dataclass
@@ -116,5 +102,5 @@ def stop_and_check_nothing_is_left(develop: Demo) -> None:
     develop.process.send_signal(signal.SIGINT)
     assert develop.process.wait(timeout=60) == 0
     data_dir = str(Path(develop.ready["token_file"]).parent)
-    assert processes_mentioning(data_dir) == []
-    assert processes_mentioning(f"--host {NETWORK}.") == []
+    assert processes_mentioning(data_dir) == {}
+    assert processes_mentioning(f"--host {NETWORK}.") == {}

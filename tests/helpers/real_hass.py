@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import aiohttp
 import pytest
 import pytest_socket
 
@@ -36,3 +37,12 @@ def real_hass(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HassProcess]
         yield hass
     finally:
         hass.stop()
+
+
+async def remove_entries(hass: HassProcess, entry_ids: list[str]) -> None:
+    """Delete config entries a test added to the shared `hass` (already gone is fine)."""
+    headers = {"Authorization": f"Bearer {hass.token}"}
+    async with aiohttp.ClientSession(hass.url, headers=headers) as session:
+        for entry_id in entry_ids:
+            async with session.delete(f"/api/config/config_entries/entry/{entry_id}") as resp:
+                assert resp.status in (200, 404), await resp.text()
