@@ -289,23 +289,26 @@ async def test_keep_warm_runs_without_consumers_until_stopped(sim: Sim) -> None:
     try:
         assert hub.running
 
-        async def has_frame() -> bool:
-            return hub.latest() is not None
+        async def has_gop() -> bool:
+            return hub.gop_cache_bytes > 0
 
-        await poll(has_frame, "the warm hub decodes frames with no consumer")
+        await poll(has_gop, "the warm hub caches the camera's packets with no consumer")
         await wait_sessions_open(sim, 1)
+        # Nobody needs pictures: the warm hub keeps the upstream but decodes nothing.
+        assert hub.decoded_frames == 0
+        assert hub.latest() is None
+
+        # A snapshot decodes the cached GOP and gets the newest picture from the same session.
+        first = await hub.snapshot(max_age=5.0)
+        assert first is not None
+        stamp(first)
 
         # A consumer that comes and goes does not end a warm hub, even with linger 0.
         async with hub.consumer():
             pass
-        mark = hub.latest()
-        assert mark is not None
-
-        async def newer_frame() -> bool:
-            latest = hub.latest()
-            return latest is not None and latest.taken > mark.taken
-
-        await poll(newer_frame, "the warm hub keeps decoding after its consumer left")
+        newer = await hub.snapshot(max_age=0)
+        assert newer is not None
+        assert stamp(newer) > stamp(first)
         assert hub.running
         assert len(workers()) == 1
     finally:

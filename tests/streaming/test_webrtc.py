@@ -1,0 +1,182 @@
+"""WebRTC from the frame hub, with aiortc as the viewer: real camsim H.264 over real sockets.
+
+The server (streaming/webrtc.py) is exercised without Home Assistant here; tests/integration covers
+HA's `camera/webrtc/offer` path. Frames carry camsim's burned-in clock, so a decoded frame proves
+the viewer got the camera's picture, and its age proves it got a current one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from camsim import timestamp
+from custom_components.camera_hub.streaming.frames import FrameHub
+from custom_components.camera_hub.streaming.webrtc import WebRtcError, WebRtcServer
+from scripts.lib.webrtc_client import WebRtcViewer
+from tests.helpers.camsim import Sim, running_sim
+from tests.streaming.test_frames import counters, poll, url_of, wait_sessions_open, workers
+
+pytestmark = pytest.mark.usefixtures("socket_enabled", "real_network_adapters")
+
+SIM_ARGS = ("--gop", "2", "--fps", "15", "--size", "320x180")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Sim]:
+    with running_sim(*SIM_ARGS) as running:
+        yield running
+
+
+@pytest.fixture
+async def hub(sim: Sim) -> AsyncIterator[FrameHub]:
+    hub = FrameHub(url_of(sim), linger=0, name="test camera")
+    try:
+        yield hub
+    finally:
+        await hub.async_stop()
+        assert not workers()
+        await wait_sessions_open(sim, 0)
+
+
+def open_sockets() -> int:
+    fd_dir = Path("/proc/self/fd")
+    return sum(1 for fd in fd_dir.iterdir() if _readlink(fd).startswith("socket:"))
+
+
+def _readlink(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:  # closed while listing
+        return ""
+
+
+async def connect(server: WebRtcServer, session_id: str) -> WebRtcViewer:
+    viewer = WebRtcViewer()
+    answer = await server.async_answer(await viewer.offer(), session_id)
+    await viewer.accept(answer)
+    return viewer
+
+
+async def test_viewers_get_camera_frames_from_one_upstream_without_decoding(sim: Sim, hub: FrameHub) -> None:
+    before = (await counters(sim))["rtsp_sessions_total"]
+    server = WebRtcServer(hub, name="test camera")
+    viewers = [await connect(server, f"s{i}") for i in range(3)]
+    try:
+        for viewer in viewers:
+            frame = await viewer.next_frame()
+            # The camera's picture, and a current one (camsim's clock; generous for a loaded CI).
+            assert time.time() * 1000 - timestamp.read(frame) < 5000
+            later = await viewer.next_frame()
+            assert timestamp.read(later) >= timestamp.read(frame)
+        assert len(server.session_ids) == 3
+        assert hub.upstream_sessions == 1
+        assert (await counters(sim))["rtsp_sessions_total"] - before == 1
+        # Passthrough: nobody asked for pictures, so the hub decoded none.
+        assert hub.decoded_frames == 0
+    finally:
+        for viewer in viewers:
+            await viewer.close()
+        await server.async_close_all()
+    assert server.session_ids == []
+
+
+async def test_a_viewer_joining_mid_gop_gets_a_picture_before_the_next_keyframe(hub: FrameHub) -> None:
+    """The GOP cache: a second viewer, joining while the first keeps the hub warm, is sent the
+    packets since the last keyframe, so its first frame is older than the join (camsim keyframes every
+    2 s; without the cache its first frame would be the next keyframe, after the join)."""
+    server = WebRtcServer(hub)
+    first = await connect(server, "first")
+    try:
+        await first.next_frame()
+
+        async def mid_gop() -> bool:
+            return hub.gop_cache_bytes > 0 and len(hub.cached_gop()) >= 5
+
+        await poll(mid_gop, "the hub holds several packets after a keyframe")
+        joined_ms = time.time() * 1000
+        second = await connect(server, "second")
+        try:
+            frame = await second.next_frame()
+            assert timestamp.read(frame) < joined_ms
+        finally:
+            await second.close()
+    finally:
+        await first.close()
+        await server.async_close_all()
+
+
+async def test_bad_input_gets_a_clear_error_and_leaves_nothing(hub: FrameHub) -> None:
+    server = WebRtcServer(hub)
+    with pytest.raises(WebRtcError) as err:
+        await server.async_answer("not an sdp", "bad")
+    assert err.value.code == "invalid_offer"
+
+    audio_only = WebRtcViewer()
+    audio_only.pc.addTransceiver("audio", direction="recvonly")
+    await audio_only.pc.setLocalDescription(await audio_only.pc.createOffer())
+    with pytest.raises(WebRtcError) as err:
+        await server.async_answer(audio_only.pc.localDescription.sdp, "audio")
+    assert err.value.code == "invalid_offer"
+    await audio_only.close()
+
+    with pytest.raises(WebRtcError) as err:
+        await server.async_add_candidate("nobody", "candidate:1 1 udp 1 127.0.0.1 9 typ host", "0", 0)
+    assert err.value.code == "unknown_session"
+    server.close("nobody")  # closing an unknown session is not an error
+
+    assert server.session_ids == []
+    assert not hub.running or hub.upstream_sessions <= 1
+
+
+async def test_fifty_offers_at_once_are_answered_or_refused_and_all_cleaned_up(hub: FrameHub) -> None:
+    sockets_before = open_sockets()
+    server = WebRtcServer(hub, max_sessions=20)
+    viewers = [WebRtcViewer() for _ in range(50)]
+    offers = await asyncio.gather(*(viewer.offer() for viewer in viewers))
+    results = await asyncio.gather(
+        *(server.async_answer(offer, f"s{i}") for i, offer in enumerate(offers)), return_exceptions=True
+    )
+    answered = [r for r in results if isinstance(r, str)]
+    refused = [r for r in results if isinstance(r, WebRtcError)]
+    assert len(answered) == 20
+    assert len(refused) == 30
+    assert {r.code for r in refused} == {"too_many_viewers"}
+    assert len(server.peer_connections()) == 20
+
+    await asyncio.gather(*(viewer.close() for viewer in viewers))
+    await server.async_close_all()
+    assert server.peer_connections() == []
+    assert server.session_ids == []
+
+    async def hub_idle() -> bool:
+        return not hub.running
+
+    await poll(hub_idle, "the hub stops once every viewer has gone (linger 0)")
+
+    async def sockets_released() -> bool:
+        return open_sockets() <= sockets_before
+
+    # ICE's UDP sockets of 50 viewers and 20 server peers: all closed again.
+    await poll(sockets_released, "every WebRTC socket is closed")
+
+
+async def test_a_viewer_that_never_connects_is_closed(hub: FrameHub) -> None:
+    """An offer whose browser vanished before ICE: the session is given up, not kept forever."""
+    server = WebRtcServer(hub, connect_timeout=0.5)
+    viewer = WebRtcViewer()
+    offer = await viewer.offer()
+    await server.async_answer(offer, "ghost")  # the answer is never applied: no ICE will happen
+    assert server.session_ids == ["ghost"]
+
+    async def closed() -> bool:
+        return server.session_ids == []
+
+    await poll(closed, "the unconnected session is closed")
+    await viewer.close()
+    await server.async_close_all()
