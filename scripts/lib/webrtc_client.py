@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from typing import Any
 
+import aiohttp
 import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
@@ -46,3 +47,49 @@ class WebRtcViewer:
     async def close(self) -> None:
         with contextlib.suppress(Exception):  # closing twice, or after the server went away
             await self.pc.close()
+
+
+class HaWebRtcSession:
+    """A live view over Home Assistant's own WebSocket API (`camera/webrtc/offer`), as the frontend
+    opens one: the WebSocket stays open for the session; closing it ends the session in HA."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, viewer: WebRtcViewer, session_id: str) -> None:
+        self.ws = ws
+        self.viewer = viewer
+        self.session_id = session_id
+
+    @classmethod
+    async def open(cls, http: aiohttp.ClientSession, token: str, entity_id: str) -> HaWebRtcSession:
+        """Offer, wait for HA's answer, apply it. Raises RuntimeError with HA's error message."""
+        ws = await http.ws_connect("/api/websocket")
+        viewer = WebRtcViewer()
+        try:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": token})
+            if (await ws.receive_json())["type"] != "auth_ok":
+                raise RuntimeError("Home Assistant rejected the token")
+            offer = await viewer.offer()
+            await ws.send_json(
+                {"id": 1, "type": "camera/webrtc/offer", "entity_id": entity_id, "offer": offer}
+            )
+            reply = await ws.receive_json()
+            if not reply.get("success"):
+                raise RuntimeError(f"camera/webrtc/offer: {reply.get('error')}")
+            session_id = ""
+            while True:
+                event = (await ws.receive_json())["event"]
+                if event["type"] == "session":
+                    session_id = event["session_id"]
+                elif event["type"] == "answer":
+                    await viewer.accept(event["answer"])
+                    return cls(ws, viewer, session_id)
+                elif event["type"] == "error":
+                    raise RuntimeError(f"{event['code']}: {event['message']}")
+        except BaseException:
+            await viewer.close()
+            await ws.close()
+            raise
+
+    async def close(self) -> None:
+        await self.viewer.close()
+        await self.ws.close()

@@ -215,6 +215,7 @@ class FrameHub:
         self.upstream_sessions = 0
         self.codec: str | None = None  # of the current session: "h264", "hevc", "mjpeg"…
         self.decoded_frames = 0
+        self.received_bytes = 0  # the camera's bitstream, all sessions (benchmarks compare bitrates)
 
     # --- consumers ------------------------------------------------------------------------
 
@@ -258,11 +259,15 @@ class FrameHub:
                 self._decode_until = time.monotonic() + self.linger
 
     @contextlib.asynccontextmanager
-    async def packets(self) -> AsyncIterator[PacketSubscription]:
-        """The camera's encoded packets for as long as the block runs: the cached GOP, then live."""
+    async def packets(self, *, replay: bool = True) -> AsyncIterator[PacketSubscription]:
+        """The camera's encoded packets for as long as the block runs: the cached GOP, then live.
+
+        `replay=False` starts at the next keyframe instead (what a viewer of a hub without a GOP
+        cache gets; the benchmarks' baseline).
+        """
         async with self.consumer():
             with self._gop_lock:
-                subscription = PacketSubscription(list(self._gop))
+                subscription = PacketSubscription(list(self._gop) if replay else [])
                 self._subscriptions.add(subscription)
             try:
                 yield subscription
@@ -491,6 +496,7 @@ class _Session:
                 continue
             arrived = time.monotonic()
             self.delivered += 1
+            self._hub.received_bytes += packet.size
             if self.codec == "mjpeg":  # every packet is a whole JPEG: pass it through untouched
                 self._hub.publish(_Decoded(None, arrived, jpeg=bytes(packet)))
                 continue

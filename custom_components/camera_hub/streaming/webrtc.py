@@ -138,8 +138,10 @@ class WebRtcServer:
         name: str = "camera",
         max_sessions: int = MAX_SESSIONS,
         connect_timeout: float = CONNECT_TIMEOUT,
+        replay_gop: bool = True,
     ) -> None:
         self._hub = hub
+        self._replay_gop = replay_gop
         self._connect_timeout = connect_timeout
         self._name = name
         self._max_sessions = max_sessions
@@ -149,6 +151,9 @@ class WebRtcServer:
     @property
     def session_ids(self) -> list[str]:
         return list(self._sessions)
+
+    def track(self, session_id: str) -> HubVideoTrack:
+        return self._sessions[session_id].track
 
     def peer_connections(self) -> list[RTCPeerConnection]:
         return [session.pc for session in self._sessions.values()]
@@ -171,7 +176,7 @@ class WebRtcServer:
             )
         offer = _parse_offer(offer_sdp)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=_aiortc_ice_servers(ice_servers)))
-        subscription_cm = self._hub.packets()
+        subscription_cm = self._hub.packets(replay=self._replay_gop)
         subscription = await subscription_cm.__aenter__()
         session = _Session(session_id, pc, HubVideoTrack(subscription))
         session.feeder = subscription_cm
