@@ -1,4 +1,6 @@
-"""`python -m camsim tapo [options]`: one simulated Tapo camera until SIGINT/SIGTERM.
+"""`python -m camsim tapo|usb [options]`: simulated devices until SIGINT/SIGTERM.
+
+`tapo` is one simulated Tapo camera; `usb` is `--devices` simulated USB webcams (camsim/usb.py).
 
 The command line and the JSON line printed when every listener is up are a contract
 (shared/DESIGN.md, section camsim); tests, benchmarks and scripts/develop parse them.
@@ -12,7 +14,9 @@ import json
 import logging
 import signal
 import sys
+from pathlib import Path
 
+from . import usb
 from .device import FIRMWARES, Config, TapoDevice
 from .servers import start_camera
 
@@ -48,6 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds the camera takes to answer each control/ONVIF request, as slow camera CPUs do",
     )
     tapo.add_argument("--log-level", default="WARNING")
+    webcams = kinds.add_parser("usb", help="simulated USB webcams: MJPEG streams in FIFOs")
+    webcams.add_argument("--devices", type=int, default=1)
+    webcams.add_argument("--size", type=_size, default=(1280, 720))
+    webcams.add_argument("--fps", type=int, default=30)
+    webcams.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="where the FIFOs, dev/v4l/by-id links and devices.json go (default: a new temporary dir)",
+    )
+    webcams.add_argument("--host", default="127.0.0.1", help="address of the state endpoint")
+    webcams.add_argument("--state-port", type=int, default=0)
+    webcams.add_argument("--log-level", default="WARNING")
     return parser
 
 
@@ -69,6 +86,25 @@ def config_from_args(args: argparse.Namespace) -> Config:
     )
 
 
+def stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_usb(args: argparse.Namespace) -> None:
+    config = usb.Config(
+        devices=args.devices,
+        width=args.size[0],
+        height=args.size[1],
+        fps=args.fps,
+        directory=args.dir or usb.default_directory(),
+    )
+    await usb.run(config, args.host, args.state_port, stop_on_signals())
+
+
 async def run(args: argparse.Namespace) -> None:
     device = TapoDevice(config_from_args(args))
     camera = await start_camera(
@@ -78,10 +114,7 @@ async def run(args: argparse.Namespace) -> None:
         rtsp_port=args.rtsp_port,
         state_port=args.state_port,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     print(json.dumps(camera.announcement()), flush=True)
     try:
         await stop.wait()
@@ -92,7 +125,7 @@ async def run(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr)
-    asyncio.run(run(args))
+    asyncio.run(run_usb(args) if args.kind == "usb" else run(args))
 
 
 if __name__ == "__main__":

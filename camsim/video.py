@@ -125,11 +125,15 @@ class Scene:
         self._yuv[height:] = 128  # neutral chroma: a grey picture with a black and white timestamp
 
     def frame(self, index: int, millis: int) -> av.VideoFrame:
+        return av.VideoFrame.from_ndarray(self.yuv420(index, millis), format="yuv420p")
+
+    def yuv420(self, index: int, millis: int) -> np.ndarray:
+        """The picture as one planar yuv420p array (H * 3/2 x W), reused by the next call."""
         offset = index * STRIPE_SPEED % STRIPE_PERIOD
         luma = self._yuv[: self.height]
         np.copyto(luma, self._stripes[:, offset : offset + self.width])
         timestamp.draw(luma, millis)
-        return av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
+        return self._yuv
 
 
 def open_encoder(width: int, height: int, fps: int) -> av.video.codeccontext.VideoCodecContext:
