@@ -1,33 +1,36 @@
-"""Camera Hub: Tapo, Ring, Furbo and USB cameras as Home Assistant devices."""
+"""Camera Hub: Tapo, Ring, Furbo and USB cameras as Home Assistant devices.
+
+An entry is one connection (a Tapo camera, a Ring or Furbo account, this host's USB webcams) holding
+one or more cameras; the brand registry (vendors/) makes the connection, cameras.py runs its cameras.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from homeassistant.const import CONF_HOST, Platform
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .const import (
-    CONF_AUTH_FAILED,
-    CONF_CONTROL_METHOD,
-    CONF_KEEP_WARM,
-    CONF_LIVE_STREAM,
-    CONF_STREAM_LINGER,
-    DEFAULT_LIVE_STREAM,
-    DEFAULT_STREAM_LINGER,
-    DOMAIN,
-    ISSUE_CONTROL_REFUSED,
+from .cameras import (
+    CameraHubConfigEntry,
+    CameraHubData,
+    async_keep_warm,
+    async_start_cameras,
+    async_stop_cameras,
+    async_watch_cameras,
 )
-from .coordinator import CameraHubConfigEntry, CameraHubCoordinator, CameraHubData
-from .helpers import remember_rejected_credential, tapo_backend, tapo_http_session
+from .const import CONF_AUTH_FAILED, CONF_BRAND, DOMAIN, ENTRY_MINOR_VERSION, ENTRY_VERSION
+from .helpers import remember_learned, remember_rejected_credential
 from .services import async_setup_services
-from .streaming.frames import FrameHub
-from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut
-from .vendors.tapo import TapoBackend
+from .vendors import brand_of
+from .vendors.base import AuthFailed, CameraHubError, LockedOut
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +44,10 @@ PLATFORMS: list[Platform] = [
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
+# Version 1 (Tapo only) named the brand "vendor"; entity unique ids (`<camera id>_<key>`) and device
+# identifiers did not change with version 2: a Tapo camera's id is still its MAC.
+_V1_BRAND_KEY = "vendor"
+
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions once, whatever the number of cameras."""
@@ -48,101 +55,97 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) -> bool:
+    """Bring an entry of an older version into today's shape, keeping every id it gave HA."""
+    if entry.version > ENTRY_VERSION:
+        return False  # made by a newer Camera Hub: refuse rather than guess
+    if entry.version == 1:
+        data: dict[str, Any] = {k: v for k, v in entry.data.items() if k != _V1_BRAND_KEY}
+        # Every version-1 entry was a Tapo camera (the first ones did not even say so).
+        data[CONF_BRAND] = entry.data.get(_V1_BRAND_KEY) or "tapo"
+        hass.config_entries.async_update_entry(
+            entry, data=data, version=ENTRY_VERSION, minor_version=ENTRY_MINOR_VERSION
+        )
+        _LOGGER.debug("Migrated %s to version %s.%s", entry.title, ENTRY_VERSION, ENTRY_MINOR_VERSION)
+    return True
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) -> bool:
-    """Connect to one camera, then create its entities."""
+    """Connect, set up every camera the connection holds, then create their entities."""
     if credential := entry.data.get(CONF_AUTH_FAILED):
         raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=f"invalid_{credential}")
-    backend = tapo_backend(hass, entry.data, tapo_http_session(hass))
+    brand = brand_of(entry.data)
+    if brand is None:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_brand",
+            translation_placeholders={"brand": str(entry.data.get(CONF_BRAND))},
+        )
+    connection = brand.connect(hass, entry)
     try:
-        await backend.async_connect()
+        await connection.async_connect()
     except AuthFailed as err:
-        await backend.async_close()
         remember_rejected_credential(hass, entry, err)
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN, translation_key=f"invalid_{err.credential}"
         ) from err
     except LockedOut as err:
-        await backend.async_close()
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="locked_out",
             translation_placeholders={"minutes": str(err.minutes_left)},
         ) from err
     except CameraHubError as err:
-        await backend.async_close()
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="unreachable_setup",
-            translation_placeholders={"host": entry.data[CONF_HOST]},
+            translation_placeholders={"host": connection.address},
         ) from err
 
-    _remember_control_method(hass, entry, backend)
-    _report_stream_only(hass, entry, backend)
-
-    coordinator = CameraHubCoordinator(hass, entry, backend)
-    hubs = {stream: _frame_hub(entry, backend, stream) for stream in backend.capabilities.streams}
-    entry.runtime_data = CameraHubData(backend=backend, coordinator=coordinator, hubs=hubs)
+    remember_learned(hass, entry, connection)
+    entry.runtime_data = CameraHubData(brand=brand, connection=connection)
     try:
-        await coordinator.async_config_entry_first_refresh()
+        await async_start_cameras(hass, entry)
     except BaseException:
-        await backend.async_close()
+        await async_stop_cameras(entry)
+        await connection.async_close()
         raise
-    coordinator.start_motion_events()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    if entry.options.get(CONF_KEEP_WARM):
-        await hubs[entry.options.get(CONF_LIVE_STREAM, DEFAULT_LIVE_STREAM)].async_start_warm()
+    async_watch_cameras(hass, entry)
+    for camera in entry.runtime_data.cameras.values():
+        await async_keep_warm(entry, camera)
     return True
 
 
-def _frame_hub(entry: CameraHubConfigEntry, backend: TapoBackend, stream: str) -> FrameHub:
-    async def url() -> str:
-        return await backend.async_stream_url(stream)
-
-    return FrameHub(
-        url,
-        linger=float(entry.options.get(CONF_STREAM_LINGER, DEFAULT_STREAM_LINGER)),
-        on_upstream_error=backend.invalidate_stream_url,
-        name=f"{entry.title} {stream}",
-    )
-
-
-def _remember_control_method(hass: HomeAssistant, entry: CameraHubConfigEntry, backend: TapoBackend) -> None:
-    """Store the login that worked, so the next start tries it first and costs one login."""
-    method = backend.control_method
-    if method is not ControlMethod.STREAM_ONLY and entry.data.get(CONF_CONTROL_METHOD) != method.value:
-        hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_CONTROL_METHOD: method.value})
-
-
-def _report_stream_only(hass: HomeAssistant, entry: CameraHubConfigEntry, backend: TapoBackend) -> None:
-    issue_id = f"{ISSUE_CONTROL_REFUSED}_{entry.entry_id}"
-    if backend.control_method is not ControlMethod.STREAM_ONLY:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    _LOGGER.warning(
-        "%s refuses every control login Camera Hub knows; streaming only until control works", entry.title
-    )
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=True,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_CONTROL_REFUSED,
-        translation_placeholders={"name": entry.title, "host": entry.data[CONF_HOST]},
-        data={"entry_id": entry.entry_id},
-    )
-
-
 async def async_unload_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) -> bool:
-    """Unload one camera and close its connections."""
+    """Unload the entry's cameras and close the connection."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        for hub in entry.runtime_data.hubs.values():
-            await hub.async_stop()
-        await entry.runtime_data.coordinator.async_shutdown()
-        await entry.runtime_data.backend.async_close()
+        await async_stop_cameras(entry)
+        await entry.runtime_data.connection.async_close()
     return unloaded
 
 
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: CameraHubConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a camera the connection no longer reports (an account's stale camera).
+
+    A single-camera entry's device goes with its entry, a hub device with its account, and a camera
+    the connection still reports would only come back.
+    """
+    brand = brand_of(entry.data)
+    if brand is None or brand.single_camera or entry.state is not ConfigEntryState.LOADED:
+        return False
+    connection = entry.runtime_data.connection
+    ids = {identifier for domain, identifier in device_entry.identifiers if domain == DOMAIN}
+    hub = connection.hub
+    if not ids or (hub is not None and hub.id in ids):
+        return False
+    return not ids & connection.cameras.keys()
+
+
 async def async_remove_entry(hass: HomeAssistant, entry: CameraHubConfigEntry) -> None:
-    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_CONTROL_REFUSED}_{entry.entry_id}")
+    for (domain, issue_id), issue in list(ir.async_get(hass).issues.items()):
+        if domain == DOMAIN and (issue.data or {}).get("entry_id") == entry.entry_id:
+            ir.async_delete_issue(hass, DOMAIN, issue_id)

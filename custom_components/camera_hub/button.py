@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.components.button.const import ButtonDeviceClass
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CameraHubConfigEntry
+from .cameras import CameraHubConfigEntry, CameraRuntime
 from .entity import CameraHubEntity
-from .vendors.base import Capabilities, Direction
-from .vendors.tapo import TapoBackend
+from .vendors.base import CameraBackend, Capabilities, Direction
 
 PARALLEL_UPDATES = 1
 BUTTON_STEP = 15
@@ -23,10 +22,10 @@ BUTTON_STEP = 15
 @dataclass(frozen=True, kw_only=True)
 class CameraHubButtonDescription(ButtonEntityDescription):
     exists_fn: Callable[[Capabilities], bool]
-    press_fn: Callable[[TapoBackend], Awaitable[None]]
+    press_fn: Callable[[CameraBackend], Awaitable[None]]
 
 
-def _move(direction: Direction) -> Callable[[TapoBackend], Awaitable[None]]:
+def _move(direction: Direction) -> Callable[[CameraBackend], Awaitable[None]]:
     return lambda backend: backend.async_move(direction, BUTTON_STEP)
 
 
@@ -62,9 +61,12 @@ BUTTONS = (
 async def async_setup_entry(
     hass: HomeAssistant, entry: CameraHubConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    coordinator = entry.runtime_data.coordinator
-    capabilities = coordinator.backend.capabilities
-    async_add_entities(CameraHubButton(coordinator, d) for d in BUTTONS if d.exists_fn(capabilities))
+    @callback
+    def add(camera: CameraRuntime) -> None:
+        capabilities = camera.backend.capabilities
+        async_add_entities(CameraHubButton(camera, d) for d in BUTTONS if d.exists_fn(capabilities))
+
+    entry.async_on_unload(entry.runtime_data.async_for_each_camera(add))
 
 
 class CameraHubButton(CameraHubEntity, ButtonEntity):

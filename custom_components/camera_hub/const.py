@@ -1,4 +1,4 @@
-"""Constants shared by the Camera Hub integration."""
+"""Constants shared by the Camera Hub integration (brand-neutral; a brand's own live in its package)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,15 @@ from typing import Final
 
 DOMAIN: Final = "camera_hub"
 
-# Config-flow menu entries, one per supported vendor, in the order the menu shows them.
-# A vendor appears here together with its `async_step_<vendor>` and its module in vendors/.
-VENDOR_STEPS: Final[tuple[str, ...]] = ("tapo",)
+# Config entries: version 2 is an entry per connection holding cameras, with a brand (see
+# async_migrate_entry for version 1, the Tapo-only shape).
+ENTRY_VERSION: Final = 2
+ENTRY_MINOR_VERSION: Final = 1
 
-CONF_VENDOR: Final = "vendor"
-CONF_CLOUD_PASSWORD: Final = "cloud_password"  # noqa: S105 - a config key, not a secret
-CONF_CONTROL_PORT: Final = "control_port"
-CONF_ONVIF_PORT: Final = "onvif_port"
-CONF_RTSP_PORT: Final = "rtsp_port"
-CONF_CONTROL_METHOD: Final = "control_method"
-CONF_ADVANCED: Final = "advanced"
-# Set when the camera rejected a stored credential: until reauthentication, setup does not try
-# again (each try would count toward the camera's lockout), not even after a restart.
+# Which brand an entry belongs to: a key of the brand registry (vendors/__init__.py).
+CONF_BRAND: Final = "brand"
+# Set when a stored credential was rejected: until reauthentication, setup does not try again
+# (each try would count toward a lockout), not even after a restart.
 CONF_AUTH_FAILED: Final = "auth_failed"
 
 # Options
@@ -31,14 +27,5 @@ DEFAULT_STREAM_LINGER: Final = 30.0
 DEFAULT_LIVE_STREAM: Final = "hd"
 DEFAULT_SNAPSHOT_MAX_AGE: Final = 2.0
 
-DEFAULT_CONTROL_PORT: Final = 443
-DEFAULT_ONVIF_PORT: Final = 2020
-DEFAULT_RTSP_PORT: Final = 554
-
 # Reads are cheap (one batched request) but every camera polled adds up; events are pushed.
 UPDATE_INTERVAL: Final = timedelta(seconds=30)
-# A stream-only camera retries its control login this rarely: each failed try counts toward the
-# camera's lockout, and the fix (a setting in the Tapo app) takes a person anyway.
-CONTROL_RETRY_INTERVAL: Final = timedelta(minutes=15)
-
-ISSUE_CONTROL_REFUSED: Final = "control_refused"

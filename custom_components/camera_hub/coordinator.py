@@ -1,63 +1,76 @@
-"""One coordinator per camera: batched state reads, pushed motion, and the stream-only upgrade."""
+"""One coordinator per camera: batched state reads, pushed events, and lifting a limitation."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_CONTROL_METHOD, CONTROL_RETRY_INTERVAL, DOMAIN, ISSUE_CONTROL_REFUSED, UPDATE_INTERVAL
-from .helpers import remember_rejected_credential
-from .streaming.frames import FrameHub
-from .vendors.base import AuthFailed, CameraHubError, CameraState, ControlMethod, LockedOut, NotSupported
-from .vendors.tapo import TapoBackend
+from .const import DOMAIN
+from .helpers import remember_learned, remember_rejected_credential
+from .vendors.base import (
+    AuthFailed,
+    CameraBackend,
+    CameraEvent,
+    CameraHubError,
+    CameraState,
+    Connection,
+    LockedOut,
+    NotSupported,
+    Unsubscribe,
+)
+
+if TYPE_CHECKING:
+    from .cameras import CameraHubConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
-
-@dataclass(kw_only=True)
-class CameraHubData:
-    backend: TapoBackend
-    coordinator: CameraHubCoordinator
-    # One frame hub per stream ("hd", "sd"): every viewer and snapshot of that stream shares it.
-    hubs: dict[str, FrameHub]
-
-
-type CameraHubConfigEntry = ConfigEntry[CameraHubData]
-type MotionListener = Callable[[bool], None]
+type EventListener = Callable[[CameraEvent], None]
 
 
 class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
-    """Reads one camera's state in one request; motion arrives by push from ONVIF."""
+    """Reads one camera's state in one request; events arrive by push from the backend."""
 
     config_entry: CameraHubConfigEntry
 
-    def __init__(self, hass: HomeAssistant, entry: CameraHubConfigEntry, backend: TapoBackend) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: CameraHubConfigEntry,
+        *,
+        camera_id: str,
+        title: str,
+        backend: CameraBackend,
+        connection: Connection,
+        update_interval: timedelta | None,
+        single_camera: bool,
+    ) -> None:
         super().__init__(
-            hass,
-            _LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} {backend.settings.host}",
-            update_interval=UPDATE_INTERVAL,
+            hass, _LOGGER, config_entry=entry, name=f"{DOMAIN} {title}", update_interval=update_interval
         )
+        self.camera_id = camera_id
+        self.title = title  # what repair issues call the camera
         self.backend = backend
-        self._motion_listeners: list[MotionListener] = []
-        self._unsubscribe_motion: Callable[[], Awaitable[None]] | None = None
-        self._next_control_retry = dt_util.utcnow() + CONTROL_RETRY_INTERVAL
+        self._connection = connection
+        self._single_camera = single_camera
+        self._event_listeners: list[EventListener] = []
+        self._unsubscribe_events: Unsubscribe | None = None
+        self._next_retry: datetime | None = None
 
     async def _async_update_data(self) -> CameraState:
         if (
-            self.backend.control_method is ControlMethod.STREAM_ONLY
-            and dt_util.utcnow() >= self._next_control_retry
+            self.backend.limitation is not None
+            and self._next_retry is not None
+            and dt_util.utcnow() >= self._next_retry
         ):
-            await self.async_retry_control()
+            await self.async_retry_limited()
         try:
             return await self.backend.async_read_state()
         except AuthFailed as err:
@@ -76,51 +89,90 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
                 translation_placeholders={"error": str(err)},
             ) from err
 
-    async def async_retry_control(self) -> bool:
-        """A stream-only camera tries its control login again; on success the entry reloads with it.
+    # --- limitations: a repair issue while the camera runs with less than it has -----------
 
-        Runs every 15 minutes, and at once when the user confirms the repair. True when it worked.
+    def _issue_id(self, key: str) -> str:
+        entry_id = self.config_entry.entry_id
+        return f"{key}_{entry_id}" if self._single_camera else f"{key}_{entry_id}_{self.camera_id}"
+
+    @callback
+    def async_report_limitation(self) -> None:
+        """Raise the limitation's repair issue, or clear this camera's issues when it has none."""
+        limitation = self.backend.limitation
+        if limitation is None:
+            self._next_retry = None
+            self._async_delete_issues()
+            return
+        self._next_retry = dt_util.utcnow() + limitation.retry_interval
+        _LOGGER.warning("%s runs with fewer features than it has (%s)", self.title, limitation.issue)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._issue_id(limitation.issue),
+            is_fixable=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=limitation.issue,
+            translation_placeholders={"name": self.title, **limitation.placeholders},
+            data={"entry_id": self.config_entry.entry_id, "camera_id": self.camera_id},
+        )
+
+    @callback
+    def _async_delete_issues(self) -> None:
+        entry_id = self.config_entry.entry_id
+        for (domain, issue_id), issue in list(ir.async_get(self.hass).issues.items()):
+            data = issue.data or {}
+            if (
+                domain == DOMAIN
+                and data.get("entry_id") == entry_id
+                and data.get("camera_id") in (None, self.camera_id)
+            ):
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    async def async_retry_limited(self) -> bool:
+        """Try to lift the camera's limitation; on success the entry reloads with full capabilities.
+
+        Runs every `retry_interval` of the limitation, and at once when the user confirms the
+        repair. True when it worked (or there was nothing to lift).
         """
-        self._next_control_retry = dt_util.utcnow() + CONTROL_RETRY_INTERVAL
+        limitation = self.backend.limitation
+        if limitation is None:
+            return True
+        self._next_retry = dt_util.utcnow() + limitation.retry_interval
         try:
-            upgraded = await self.backend.async_retry_control()
+            lifted = await self.backend.async_retry_limited()
         except CameraHubError as err:
-            _LOGGER.debug("control retry for %s failed: %s", self.backend.settings.host, err)
+            _LOGGER.debug("retry of %s's %s failed: %s", self.title, limitation.issue, err)
             return False
-        if not upgraded:
+        if not lifted:
             return False
-        _LOGGER.info(
-            "%s now accepts control logins (%s)", self.backend.settings.host, self.backend.control_method
-        )
-        entry = self.config_entry
-        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_CONTROL_REFUSED}_{entry.entry_id}")
-        # Reloading adds the control entities; the stored method makes the next login a single one.
-        self.hass.config_entries.async_update_entry(
-            entry, data={**entry.data, CONF_CONTROL_METHOD: self.backend.control_method.value}
-        )
-        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        _LOGGER.info("%s works fully again (%s)", self.title, self.backend.control_method)
+        self._async_delete_issues()
+        # Reloading adds the entities that were missing; what the connection learned makes the next
+        # start cheap (Tapo: a single login with the method that worked).
+        remember_learned(self.hass, self.config_entry, self._connection)
+        self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
         return True
 
-    # --- motion push ----------------------------------------------------------------------
+    # --- pushed events ----------------------------------------------------------------------
 
-    def start_motion_events(self) -> None:
+    def start_events(self) -> None:
         try:
-            self._unsubscribe_motion = self.backend.subscribe_motion(self._handle_motion)
+            self._unsubscribe_events = self.backend.subscribe_events(self._handle_event)
         except NotSupported:
-            self._unsubscribe_motion = None
+            self._unsubscribe_events = None
 
     async def async_shutdown(self) -> None:
-        if self._unsubscribe_motion is not None:
-            await self._unsubscribe_motion()
-            self._unsubscribe_motion = None
+        if self._unsubscribe_events is not None:
+            await self._unsubscribe_events()
+            self._unsubscribe_events = None
         await super().async_shutdown()
 
     @callback
-    def _handle_motion(self, active: bool) -> None:
-        for listener in list(self._motion_listeners):
-            listener(active)
+    def _handle_event(self, event: CameraEvent) -> None:
+        for listener in list(self._event_listeners):
+            listener(event)
 
     @callback
-    def async_add_motion_listener(self, listener: MotionListener) -> CALLBACK_TYPE:
-        self._motion_listeners.append(listener)
-        return lambda: self._motion_listeners.remove(listener)
+    def async_add_event_listener(self, listener: EventListener) -> CALLBACK_TYPE:
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)

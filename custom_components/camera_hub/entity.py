@@ -1,44 +1,36 @@
-"""The base of every Camera Hub entity: one device per camera, unique ids from the MAC."""
+"""The base of every Camera Hub entity: one device per camera, unique ids `<camera id>_<key>`."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .cameras import CameraRuntime
 from .coordinator import CameraHubCoordinator
 from .helpers import raise_for, remember_rejected_credential
-from .vendors.base import AuthFailed, CameraHubError
-from .vendors.tapo import TapoBackend
+from .vendors.base import AuthFailed, CameraBackend, CameraHubError
 
 
 class CameraHubEntity(CoordinatorEntity[CameraHubCoordinator]):
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: CameraHubCoordinator, description: EntityDescription) -> None:
-        super().__init__(coordinator)
+    def __init__(self, camera: CameraRuntime, description: EntityDescription) -> None:
+        super().__init__(camera.coordinator)
+        self.camera = camera
         self.entity_description = description
-        identity = coordinator.backend.identity
-        unique_id = coordinator.config_entry.unique_id or identity.mac
-        self._attr_unique_id = f"{unique_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, unique_id)},
-            connections={(dr.CONNECTION_NETWORK_MAC, identity.mac)} if ":" in identity.mac else set(),
-            manufacturer="TP-Link",
-            model=identity.model,
-            name=identity.name,
-            sw_version=identity.firmware or None,
-            hw_version=identity.hardware,
-            serial_number=identity.serial,
-        )
+        self._attr_unique_id = f"{camera.id}_{description.key}"
+        self._attr_device_info = camera.device_info
 
     @property
-    def backend(self) -> TapoBackend:
-        return self.coordinator.backend
+    def backend(self) -> CameraBackend:
+        return self.camera.backend
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        # A camera its account no longer reports leaves HA's states; its registry entries stay.
+        self.async_on_remove(self.camera.async_on_gone(self.async_remove))
 
     async def async_command(self, command: Awaitable[object]) -> None:
         """Run a camera command: map its errors to HA's, then read the camera back at once.

@@ -1,57 +1,16 @@
-"""Glue between Home Assistant and the backends: building one, and its errors as HA errors a person
-can read (translated, never raw)."""
+"""Glue between Home Assistant and the brands: backend errors as HA errors a person can read
+(translated, never raw), and what a connection learned written back to its entry."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers.aiohttp_client import async_create_clientsession
 
-from .const import (
-    CONF_AUTH_FAILED,
-    CONF_CLOUD_PASSWORD,
-    CONF_CONTROL_METHOD,
-    CONF_CONTROL_PORT,
-    CONF_ONVIF_PORT,
-    CONF_RTSP_PORT,
-    DEFAULT_CONTROL_PORT,
-    DEFAULT_ONVIF_PORT,
-    DEFAULT_RTSP_PORT,
-    DOMAIN,
-)
-from .vendors.base import AuthFailed, CameraHubError, ControlMethod, LockedOut, NotSupported, Unreachable
-from .vendors.tapo import TapoBackend, TapoSettings
-from .vendors.tapo_control import Discovery, http_cookie_jar
-
-
-def tapo_backend(
-    hass: HomeAssistant, data: Mapping[str, Any], http_session: Any, discovery: Discovery | None = None
-) -> TapoBackend:
-    """A backend for the camera described by `data`, on HA's executor and the given HTTP session."""
-    return TapoBackend(
-        tapo_settings(data),
-        hass.async_add_executor_job,
-        http_session=http_session,
-        event_loop_owner=hass,
-        discovery=discovery,
-    )
-
-
-def tapo_http_session(hass: HomeAssistant, *, auto_cleanup: bool = True) -> Any:
-    """An HTTP session from HA for python-kasa's logins; python-kasa uses it without closing it.
-
-    Created during a config entry's setup, HA closes it when the entry unloads. Tapo cameras serve
-    self-signed certificates and set cookies on bare IP addresses: no certificate check, and
-    python-kasa's own cookie-jar settings (as HA's tplink integration does).
-    """
-    return async_create_clientsession(
-        hass, verify_ssl=False, cookie_jar=http_cookie_jar(), auto_cleanup=auto_cleanup
-    )
+from .const import CONF_AUTH_FAILED, DOMAIN
+from .vendors.base import AuthFailed, CameraHubError, Connection, LockedOut, NotSupported, Unreachable
 
 
 def raise_for(err: CameraHubError) -> NoReturn:
@@ -76,22 +35,14 @@ def raise_for(err: CameraHubError) -> NoReturn:
     ) from err
 
 
-def tapo_settings(data: Mapping[str, Any]) -> TapoSettings:
-    """The backend settings stored in a config entry (or typed into the flow)."""
-    method = data.get(CONF_CONTROL_METHOD)
-    return TapoSettings(
-        host=data[CONF_HOST].strip(),
-        username=data[CONF_USERNAME],
-        password=data[CONF_PASSWORD],
-        cloud_password=data[CONF_CLOUD_PASSWORD],
-        control_port=int(data.get(CONF_CONTROL_PORT, DEFAULT_CONTROL_PORT)),
-        onvif_port=int(data.get(CONF_ONVIF_PORT, DEFAULT_ONVIF_PORT)),
-        rtsp_port=int(data.get(CONF_RTSP_PORT, DEFAULT_RTSP_PORT)),
-        control_method=ControlMethod(method) if method and method != ControlMethod.STREAM_ONLY else None,
-    )
-
-
 def remember_rejected_credential(hass: HomeAssistant, entry: ConfigEntry, err: AuthFailed) -> None:
     """Keep setup from trying a rejected credential again (see CONF_AUTH_FAILED)."""
     if entry.data.get(CONF_AUTH_FAILED) != err.credential:
         hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_AUTH_FAILED: err.credential})
+
+
+def remember_learned(hass: HomeAssistant, entry: ConfigEntry, connection: Connection) -> None:
+    """Store what the connection learned (Tapo: the login that worked) where it differs."""
+    updates = connection.entry_data_updates()
+    if any(entry.data.get(key) != value for key, value in updates.items()):
+        hass.config_entries.async_update_entry(entry, data={**entry.data, **updates})

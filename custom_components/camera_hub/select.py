@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CameraHubConfigEntry, CameraHubCoordinator
+from .cameras import CameraHubConfigEntry, CameraRuntime
 from .entity import CameraHubEntity
 
 PARALLEL_UPDATES = 1
@@ -25,23 +25,23 @@ NIGHT_VISION = SelectEntityDescription(
 async def async_setup_entry(
     hass: HomeAssistant, entry: CameraHubConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    coordinator = entry.runtime_data.coordinator
-    capabilities = coordinator.backend.capabilities
-    entities: list[SelectEntity] = []
-    if capabilities.presets:
-        entities.append(PresetSelect(coordinator, PRESET))
-    if capabilities.night_vision:
-        entities.append(NightVisionSelect(coordinator, NIGHT_VISION))
-    async_add_entities(entities)
+    @callback
+    def add(camera: CameraRuntime) -> None:
+        capabilities = camera.backend.capabilities
+        entities: list[SelectEntity] = []
+        if capabilities.presets:
+            entities.append(PresetSelect(camera, PRESET))
+        if capabilities.night_vision:
+            entities.append(NightVisionSelect(camera, NIGHT_VISION))
+        async_add_entities(entities)
+
+    entry.async_on_unload(entry.runtime_data.async_for_each_camera(add))
 
 
 class PresetSelect(CameraHubEntity, SelectEntity):
     """Options are the camera's preset names; the state is not remembered (the camera may have moved)."""
 
     _attr_current_option = None
-
-    def __init__(self, coordinator: CameraHubCoordinator, description: SelectEntityDescription) -> None:
-        super().__init__(coordinator, description)
 
     @property
     def options(self) -> list[str]:

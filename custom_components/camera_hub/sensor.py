@@ -1,15 +1,16 @@
-"""Diagnostics: which control login the camera accepts (or stream-only)."""
+"""Diagnostics: how Camera Hub reaches the camera's controls (Tapo: which login, or stream-only)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorEntityDescription
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CameraHubConfigEntry
+from .cameras import CameraHubConfigEntry, CameraRuntime
 from .entity import CameraHubEntity
-from .vendors.base import ControlMethod
 
 PARALLEL_UPDATES = 0
 
@@ -18,17 +19,22 @@ CONTROL_METHOD = SensorEntityDescription(
     translation_key="control_method",
     device_class=SensorDeviceClass.ENUM,
     entity_category=EntityCategory.DIAGNOSTIC,
-    options=[method.value for method in ControlMethod],
 )
 
 
 async def async_setup_entry(
     hass: HomeAssistant, entry: CameraHubConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    async_add_entities([ControlMethodSensor(entry.runtime_data.coordinator, CONTROL_METHOD)])
+    @callback
+    def add(camera: CameraRuntime) -> None:
+        # The options are the brand's methods; a brand with one way to its controls has no sensor.
+        if methods := camera.backend.capabilities.control_methods:
+            async_add_entities([ControlMethodSensor(camera, replace(CONTROL_METHOD, options=list(methods)))])
+
+    entry.async_on_unload(entry.runtime_data.async_for_each_camera(add))
 
 
 class ControlMethodSensor(CameraHubEntity, SensorEntity):
     @property
-    def native_value(self) -> str:
-        return self.backend.control_method.value
+    def native_value(self) -> str | None:
+        return self.backend.control_method

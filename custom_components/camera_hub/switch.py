@@ -8,10 +8,10 @@ from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CameraHubConfigEntry
+from .cameras import CameraHubConfigEntry, CameraRuntime
 from .entity import CameraHubEntity
 from .vendors.base import CameraState, Capabilities
 
@@ -58,9 +58,12 @@ SWITCHES = (
 async def async_setup_entry(
     hass: HomeAssistant, entry: CameraHubConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    coordinator = entry.runtime_data.coordinator
-    capabilities = coordinator.backend.capabilities
-    async_add_entities(CameraHubSwitch(coordinator, d) for d in SWITCHES if d.exists_fn(capabilities))
+    @callback
+    def add(camera: CameraRuntime) -> None:
+        capabilities = camera.backend.capabilities
+        async_add_entities(CameraHubSwitch(camera, d) for d in SWITCHES if d.exists_fn(capabilities))
+
+    entry.async_on_unload(entry.runtime_data.async_for_each_camera(add))
 
 
 class CameraHubSwitch(CameraHubEntity, SwitchEntity):

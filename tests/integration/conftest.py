@@ -20,16 +20,15 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from syrupy.assertion import SnapshotAssertion
 
 from camsim.device import Config, TapoDevice
-from custom_components.camera_hub.const import (
+from custom_components.camera_hub.const import CONF_BRAND, DOMAIN, ENTRY_MINOR_VERSION, ENTRY_VERSION
+from custom_components.camera_hub.vendors.tapo import control as tapo_control
+from custom_components.camera_hub.vendors.tapo.const import (
     CONF_CLOUD_PASSWORD,
     CONF_CONTROL_METHOD,
     CONF_CONTROL_PORT,
     CONF_ONVIF_PORT,
     CONF_RTSP_PORT,
-    CONF_VENDOR,
-    DOMAIN,
 )
-from custom_components.camera_hub.vendors import tapo_control
 from tests.helpers.camsim import Sim, start_sim, stop_sim
 
 USERNAME = "camuser"
@@ -126,7 +125,7 @@ def entry_data(sim: Sim, **overrides: Any) -> dict[str, Any]:
         CONF_CONTROL_PORT: sim.info["control_port"],
         CONF_ONVIF_PORT: sim.info["onvif_port"],
         CONF_RTSP_PORT: sim.info["rtsp_port"],
-        CONF_VENDOR: "tapo",
+        CONF_BRAND: "tapo",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -143,6 +142,8 @@ def mock_entry(
         title=title or f"Tapo {model}",
         unique_id=mac,
         data=entry_data(sim, **overrides),
+        version=ENTRY_VERSION,
+        minor_version=ENTRY_MINOR_VERSION,
     )
 
 

@@ -13,18 +13,20 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
 from custom_components.camera_hub.const import (
-    CONF_ADVANCED,
     CONF_AUTH_FAILED,
+    CONF_BRAND,
+    CONF_LIVE_STREAM,
+    CONF_SNAPSHOT_MAX_AGE,
+    DOMAIN,
+)
+from custom_components.camera_hub.vendors import BRANDS
+from custom_components.camera_hub.vendors.tapo.const import (
+    CONF_ADVANCED,
     CONF_CLOUD_PASSWORD,
     CONF_CONTROL_METHOD,
     CONF_CONTROL_PORT,
-    CONF_LIVE_STREAM,
     CONF_ONVIF_PORT,
     CONF_RTSP_PORT,
-    CONF_SNAPSHOT_MAX_AGE,
-    CONF_VENDOR,
-    DOMAIN,
-    VENDOR_STEPS,
 )
 from tests.helpers.camsim import Sim
 
@@ -72,7 +74,7 @@ async def test_user_step_is_a_vendor_menu(hass: HomeAssistant) -> None:
 
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == list(VENDOR_STEPS)
+    assert result["menu_options"] == list(BRANDS) == ["tapo"]
 
 
 @pytest.mark.parametrize(
@@ -99,7 +101,7 @@ async def test_tapo_creates_an_entry_per_firmware(
         CONF_CONTROL_PORT: sim.info["control_port"],
         CONF_ONVIF_PORT: sim.info["onvif_port"],
         CONF_RTSP_PORT: sim.info["rtsp_port"],
-        CONF_VENDOR: "tapo",
+        CONF_BRAND: "tapo",
         CONF_CONTROL_METHOD: method,
     }
     await hass.async_block_till_done()

@@ -23,10 +23,14 @@ async def test_diagnostics_are_redacted(
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
 
-    assert diagnostics["control_method"] == "secure"
-    assert diagnostics["onvif"] is True
-    assert diagnostics["capabilities"]["pan_tilt"] is True
-    assert diagnostics["device"]["model"] == "C200"
+    assert diagnostics["brand"] == "tapo"
+    [camera] = diagnostics["cameras"]
+    assert camera["control_method"] == "secure"
+    assert camera["onvif"] is True
+    assert camera["capabilities"]["pan_tilt"] is True
+    assert camera["device"]["model"] == "C200"
+    assert camera["device"]["manufacturer"] == "TP-Link"
+    assert camera["camera_id"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["cloud_password"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["password"] == "**REDACTED**"
     shown = repr(diagnostics)

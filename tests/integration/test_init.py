@@ -15,12 +15,11 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.camera_hub.const import (
+from custom_components.camera_hub.const import DOMAIN, UPDATE_INTERVAL
+from custom_components.camera_hub.vendors.tapo.const import (
     CONF_CONTROL_METHOD,
     CONTROL_RETRY_INTERVAL,
-    DOMAIN,
     ISSUE_CONTROL_REFUSED,
-    UPDATE_INTERVAL,
 )
 
 from .conftest import StartSim, kill, mock_entry, setup_entry, sim_inject, sim_state, state_of, unload
@@ -75,7 +74,7 @@ async def test_python_kasa_logs_in_over_a_session_from_ha_that_closes_with_the_e
     sim = await camsim()
     entry = await setup_entry(hass, mock_entry(sim))
     assert entry.data[CONF_CONTROL_METHOD] == "kasa"
-    session = entry.runtime_data.backend._control._device.config.http_client
+    session = entry.runtime_data.connection.backend._control._device.config.http_client
     assert isinstance(session, aiohttp.ClientSession)
     assert not session.closed
     assert session.cookie_jar.quote_cookie is False  # python-kasa's jar settings, for IP-address hosts

@@ -6,7 +6,7 @@ count as failed until a login that carries the password (the secure `digest_pass
 legacy hashed login, TPAP's SPAKE2+ share, KLAP's handshake2) succeeds and resets the streak;
 after `--lockout-after` failures in a row (5 by default) it answers "temporarily suspended".
 
-The budget Camera Hub keeps (custom_components/camera_hub/vendors/tapo_control.py): a camera with
+The budget Camera Hub keeps (custom_components/camera_hub/vendors/tapo/control.py): a camera with
 a stored login method gets exactly one login with it; a new camera gets one discover probe, whose
 answer the config flow keeps for the user's next attempt, then the login that answer allows. So a
 wrong stored password costs at most two counted requests and stops at reauthentication, and a typo
@@ -22,7 +22,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.camera_hub.const import CONF_AUTH_FAILED, CONF_CLOUD_PASSWORD, DOMAIN
+from custom_components.camera_hub.const import CONF_AUTH_FAILED, DOMAIN
+from custom_components.camera_hub.vendors.tapo.const import CONF_CLOUD_PASSWORD
 
 from .conftest import StartSim, flow_input, mock_entry, setup_entry, sim_state, unload
 from .test_config_flow import tapo_form

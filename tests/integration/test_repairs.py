@@ -15,7 +15,8 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.camera_hub.const import CONF_CONTROL_METHOD, DOMAIN, ISSUE_CONTROL_REFUSED
+from custom_components.camera_hub.const import DOMAIN
+from custom_components.camera_hub.vendors.tapo.const import CONF_CONTROL_METHOD, ISSUE_CONTROL_REFUSED
 
 from .conftest import StartSim, mock_entry, setup_entry, sim_inject, sim_state, unload
 

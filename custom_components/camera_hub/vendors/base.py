@@ -1,16 +1,26 @@
-"""What every vendor backend offers: the only camera API the coordinator and entities see.
+"""What every brand offers: the only camera API the core (setup, coordinator, entities, flows) sees.
 
-A backend wraps one camera. It reports what the camera can do (`Capabilities`), reads its state in
-one batch (`CameraState`), performs actions, and raises only the typed errors below, so the layers
-above never handle a vendor library's exceptions.
+A brand is a package in vendors/ registered with one `BrandSpec` in vendors/__init__.py. Its
+`Connection` is what one config entry holds — a Tapo camera, a Ring or Furbo account, this host's
+USB webcams — and reports the cameras behind it, each a `CameraBackend`. A backend says what its
+camera can do (`Capabilities`), who it is (`DeviceIdentity`), how its picture is had (a
+`VideoSource` per stream), reads its state in one batch (`CameraState`), performs actions and
+pushes events. Backends and connections raise only the typed errors below, so the layers above
+never handle a vendor library's exceptions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+    from webrtc_models import RTCIceCandidateInit
 
 
 class CameraHubError(Exception):
@@ -18,20 +28,21 @@ class CameraHubError(Exception):
 
 
 class Unreachable(CameraHubError):
-    """The camera did not answer (offline, wrong address, rebooting)."""
+    """The camera (or the brand's cloud) did not answer: offline, wrong address, rebooting."""
 
 
 class AuthFailed(CameraHubError):
-    """The camera rejected a credential; retrying with the same one only counts toward a lockout."""
+    """A credential was rejected; retrying with the same one only counts toward a lockout."""
 
     def __init__(self, credential: str) -> None:
         super().__init__(f"the camera rejected the {credential.replace('_', ' ')}")
-        # Which credential: "cloud_password" (control API) or "camera_account" (RTSP/ONVIF).
+        # Which credential, as the brand names it: the translation keys `invalid_<credential>`
+        # (config flow errors and exceptions) explain it. Tapo: "cloud_password", "camera_account".
         self.credential = credential
 
 
 class LockedOut(CameraHubError):
-    """The camera suspended logins after too many failures ("temporarily suspended")."""
+    """The device or cloud suspended logins after too many failures ("temporarily suspended")."""
 
     def __init__(self, seconds_left: float) -> None:
         super().__init__(f"the camera suspended logins for {seconds_left:.0f} more seconds")
@@ -53,17 +64,6 @@ class NotSupported(CameraHubError):
 
 class CommandFailed(CameraHubError):
     """The camera answered a command with an error."""
-
-
-class ControlMethod(StrEnum):
-    """How Camera Hub talks to the camera's control API; `STREAM_ONLY` when it cannot."""
-
-    SECURE = "secure"
-    LEGACY = "legacy"
-    KLAP = "klap"
-    TPAP = "tpap"
-    KASA = "kasa"
-    STREAM_ONLY = "stream_only"
 
 
 class Direction(StrEnum):
@@ -89,17 +89,33 @@ class Capabilities:
     calibrate: bool = False
     motion_events: bool = False
     continuous_move: bool = False
+    # Stream keys with a camera entity each: "hd" is the device's main camera entity, "sd" a
+    # second one (disabled by default). `CameraBackend.video(stream)` says how each is had.
     streams: tuple[str, ...] = ()
+    # The values the diagnostic "control method" sensor can show (how Camera Hub reaches the
+    # camera's controls); empty: the brand has one way only, and no such sensor.
+    control_methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
 class DeviceIdentity:
-    mac: str
-    model: str
-    firmware: str
+    """Who a camera (or an account's hub device) is, for HA's device registry."""
+
     name: str
+    manufacturer: str
+    model: str
+    firmware: str = ""
+    mac: str = ""  # a MAC ("aa:bb:…") becomes a device connection; anything else is ignored
     serial: str | None = None
     hardware: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hub:
+    """The device an account entry's cameras hang off (`via_device`): a Ring account, a Furbo account."""
+
+    id: str  # device identifier; unique within the integration
+    identity: DeviceIdentity
 
 
 @dataclass(kw_only=True)
@@ -114,25 +130,127 @@ class CameraState:
     presets: dict[str, str] = field(default_factory=dict)
 
 
-type MotionCallback = Callable[[bool], None]
+@dataclass(frozen=True, kw_only=True)
+class CameraEvent:
+    """Something the camera pushed. `type` is an event entity's event type ("motion"; Ring: "ding")."""
+
+    type: str
+    active: bool = True  # False: the condition ended (motion stopped); no new occurrence
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+type EventCallback = Callable[[CameraEvent], None]
+type Unsubscribe = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limitation:
+    """The camera works with fewer capabilities than it has, for a reason its owner can fix.
+
+    Tapo: firmware refusing control logins (Third-Party Compatibility off). Camera Hub raises a fixable
+    repair issue (`issue` is its translation key, the brand's text in strings.json, with `name` plus
+    these `placeholders`), calls `CameraBackend.async_retry_limited` every `retry_interval` and when the
+    owner confirms the repair, and reloads the entry once it worked. The issue's `fix_flow` in
+    strings.json has a `confirm` step and a `still_refused` error (the retry did not help).
+    """
+
+    issue: str
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+    retry_interval: timedelta = timedelta(minutes=15)
+
+
+# --- video sources: how a camera's picture is had -------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RtspVideo:
+    """An RTSP stream. `url()` returns it with credentials (the backend caches it); `invalidate()`
+    is called when opening it failed, so the next `url()` asks the camera again."""
+
+    url: Callable[[], Coroutine[Any, Any, str]]
+    invalidate: Callable[[], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaptureVideo:
+    """A local capture device (a USB webcam): opened by the frame hub, one owner for every viewer."""
+
+    device: str  # a stable path where there is one (/dev/v4l/by-id/…)
+    input_format: str  # as FFmpeg's v4l2 demuxer names it: "mjpeg", "yuyv422", "h264"
+    width: int
+    height: int
+    fps: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebRtcAnswer:
+    sdp: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebRtcCandidate:
+    candidate: RTCIceCandidateInit
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebRtcError:
+    code: str
+    message: str
+
+
+type WebRtcMessage = WebRtcAnswer | WebRtcCandidate | WebRtcError
+
+
+@runtime_checkable
+class CloudWebRtcVideo(Protocol):
+    """The brand's cloud answers WebRTC offers itself (Ring): the browser gets media from the cloud.
+
+    HA's camera WebRTC offer/candidate/close calls map onto these one to one; `send` delivers the
+    answer, remote candidates and errors of session `session_id` to the browser.
+    """
+
+    async def async_offer(
+        self, session_id: str, offer_sdp: str, send: Callable[[WebRtcMessage], None]
+    ) -> None: ...
+
+    async def async_candidate(self, session_id: str, candidate: RTCIceCandidateInit) -> None: ...
+
+    def close_session(self, session_id: str) -> None: ...
+
+
+type VideoSource = RtspVideo | CaptureVideo | CloudWebRtcVideo
+
+
+# --- the protocols -------------------------------------------------------------------------
 
 
 class CameraBackend(Protocol):
-    """One camera, whatever its vendor."""
+    """One camera, whatever its brand: identity, capabilities, state, actions, events, video."""
 
-    identity: DeviceIdentity
-    capabilities: Capabilities
-    control_method: ControlMethod
+    @property
+    def identity(self) -> DeviceIdentity: ...
 
-    async def async_connect(self) -> None:
-        """Log in and learn identity and capabilities; raises the typed errors above."""
+    @property
+    def capabilities(self) -> Capabilities: ...
 
-    async def async_close(self) -> None: ...
+    @property
+    def control_method(self) -> str | None:
+        """One of `capabilities.control_methods` (the diagnostic sensor), or None."""
+
+    @property
+    def limitation(self) -> Limitation | None:
+        """Why the camera runs with fewer capabilities than it has, while it does."""
+
+    async def async_retry_limited(self) -> bool:
+        """Try to lift `limitation` (one attempt); True when the camera now works fully."""
+
+    def video(self, stream: str) -> VideoSource | None:
+        """How the picture of `stream` (one of `capabilities.streams`) is had; None: no video."""
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Brand-specific facts for a bug report (redacted by the core with the brand's keys)."""
 
     async def async_read_state(self) -> CameraState: ...
-
-    async def async_stream_url(self, stream: str) -> str:
-        """The RTSP URL (with credentials) of `stream` ("hd" or "sd")."""
 
     async def async_set_switch(self, key: str, on: bool) -> None:
         """privacy, motion_detection, person_detection or led."""
@@ -155,6 +273,60 @@ class CameraBackend(Protocol):
 
     async def async_reboot(self) -> None: ...
 
-    def subscribe_motion(self, callback: MotionCallback) -> Callable[[], Awaitable[None]]:
-        """Push motion on/off to `callback`; returns an async unsubscribe."""
-        ...
+    def subscribe_events(self, callback: EventCallback) -> Unsubscribe:
+        """Push events to `callback` (in the event loop); raises NotSupported when there are none."""
+
+
+class Connection(Protocol):
+    """What one config entry holds: a Tapo camera, a Ring or Furbo account, this host's USB webcams."""
+
+    @property
+    def cameras(self) -> Mapping[str, CameraBackend]:
+        """The cameras it reaches now, by camera id: the HA device identifier and the prefix of every
+        entity's unique id (`<camera id>_<key>`), so it must be stable and unique in the integration."""
+
+    @property
+    def hub(self) -> Hub | None:
+        """The account or hub device the cameras hang off (`via_device`); None when there is none."""
+
+    @property
+    def address(self) -> str:
+        """Where it connects, credential-free, for messages: a host, "Ring"."""
+
+    async def async_connect(self) -> None:
+        """Log in and learn the cameras with their identity and capabilities. Raises only the typed
+        errors, and leaves nothing open when it does."""
+
+    async def async_close(self) -> None:
+        """Close every session; the cameras' backends with it."""
+
+    def entry_data_updates(self) -> Mapping[str, Any]:
+        """What the connection learned that belongs in the entry's data (Tapo: the login that worked,
+        so the next start costs one login); the core stores what differs."""
+
+    def subscribe_cameras(self, on_change: Callable[[], None]) -> Callable[[], None] | None:
+        """Call `on_change` (in the event loop) when `cameras` gained or lost one; returns an
+        unsubscribe, or None when this connection's cameras never change (a Tapo camera)."""
+
+
+type ConnectionFactory = Callable[[HomeAssistant, ConfigEntry[Any]], Connection]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrandSpec:
+    """One brand in the registry (vendors/__init__.py).
+
+    The config flow menu shows `key` (its label is `config.step.user.menu_options.<key>` in
+    strings.json) and continues with the brand's flow step `async_step_<key>`; the entry's data
+    stores `brand: <key>`.
+    """
+
+    key: str
+    connect: ConnectionFactory  # a connection for the entry, not yet connected
+    # One camera per entry: the entry's unique id is the camera id and its device cannot be removed
+    # apart from the entry. False for accounts and hosts, whose stale cameras the user may remove.
+    single_camera: bool
+    update_interval: timedelta | None  # state polling per camera; None: only pushes and commands
+    reauth_step: str | None = None  # the flow step reauthentication starts at
+    reconfigure_step: str | None = None
+    to_redact: frozenset[str] = frozenset()  # entry data and diagnostics keys that are the brand's secrets

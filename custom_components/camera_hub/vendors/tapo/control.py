@@ -37,7 +37,8 @@ from kasa.httpclient import get_cookie_jar
 from pytapo import Tapo
 from pytapo.transport.tpap.tpap import discover_login, legacy_login_offered, tpap_from_discover
 
-from .base import AuthFailed, CameraHubError, ControlMethod, ControlUnsupported, LockedOut, Unreachable
+from ..base import AuthFailed, CameraHubError, ControlUnsupported, LockedOut, Unreachable
+from .const import ControlMethod
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """TP-Link Tapo cameras: control API when a login works, ONVIF and RTSP always.
 
-Connecting tries the control login chain (tapo_control.py) with the cloud password, then ONVIF with
+Connecting tries the control login chain (control.py) with the cloud password, then ONVIF with
 the camera account. When no control login works but the streams do, the camera runs in
 stream-only mode: live view, and pan/tilt, presets and motion events through ONVIF where the camera
 offers them. `async_retry_control` upgrades a stream-only camera later without a restart.
@@ -12,26 +12,32 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ..streaming.probe import probe_rtsp
-from ..streaming.stream_url import CachedStreamUrl
-from .base import (
+from ...streaming.probe import probe_rtsp
+from ...streaming.stream_url import CachedStreamUrl
+from ..base import (
+    CameraEvent,
     CameraHubError,
     CameraState,
     Capabilities,
     CommandFailed,
-    ControlMethod,
     ControlUnsupported,
     DeviceIdentity,
     Direction,
-    MotionCallback,
+    EventCallback,
+    Limitation,
     NotSupported,
+    RtspVideo,
     Unreachable,
+    Unsubscribe,
+    VideoSource,
 )
+from .const import CONTROL_RETRY_INTERVAL, ISSUE_CONTROL_REFUSED, ControlMethod
+from .control import ControlSession, Discovery, Request, RunBlocking, open_control
 from .onvif import OnvifClient
-from .tapo_control import ControlSession, Discovery, Request, RunBlocking, open_control
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,6 +52,8 @@ _DIRECTION_VECTORS = {
 # The control API's answers for "this camera has no such feature" (no motor, unknown method).
 _UNSUPPORTED_CODES = {-40106, -40210, -64304, -64324}
 _ON = "on"
+MANUFACTURER = "TP-Link"
+MOTION = "motion"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,7 +125,13 @@ class TapoBackend:
         self._control: ControlSession | None = None
         self._onvif: OnvifClient | None = None
         self._stream_urls = {stream: CachedStreamUrl(self._lookup_factory(stream)) for stream in STREAM_PATHS}
-        self.identity = DeviceIdentity(mac="", model="Tapo camera", firmware="", name=settings.host)
+        self._videos = {
+            stream: RtspVideo(
+                url=partial(self.async_stream_url, stream), invalidate=self.invalidate_stream_url
+            )
+            for stream in STREAM_PATHS
+        }
+        self.identity = DeviceIdentity(name=settings.host, manufacturer=MANUFACTURER, model="Tapo camera")
         self.capabilities = Capabilities(streams=tuple(STREAM_PATHS))
         self.control_method = ControlMethod.STREAM_ONLY
         self.control_error: CameraHubError | None = None
@@ -177,7 +191,11 @@ class TapoBackend:
         self._onvif = client
         if self._control is None:
             self.identity = DeviceIdentity(
-                mac=info["serial"], model=info["model"], firmware=info["firmware"], name=info["model"]
+                mac=info["serial"],
+                manufacturer=MANUFACTURER,
+                model=info["model"],
+                firmware=info["firmware"],
+                name=info["model"],
             )
 
     async def _read_identity(self) -> None:
@@ -193,6 +211,7 @@ class TapoBackend:
             raise CommandFailed("the camera did not describe itself")
         self.identity = DeviceIdentity(
             mac=str(info["mac"]).replace("-", ":").upper(),
+            manufacturer=MANUFACTURER,
             model=str(info.get("device_model", "Tapo camera")),
             firmware=str(info.get("sw_version", "")),
             hardware=info.get("hw_version"),
@@ -209,6 +228,27 @@ class TapoBackend:
             return False
         self.capabilities = self._capabilities()
         return True
+
+    @property
+    def limitation(self) -> Limitation | None:
+        """Stream-only mode: the owner turns on Third-Party Compatibility, control logins then work."""
+        if self.control_method is not ControlMethod.STREAM_ONLY:
+            return None
+        return Limitation(
+            issue=ISSUE_CONTROL_REFUSED,
+            placeholders={"host": self.settings.host},
+            retry_interval=CONTROL_RETRY_INTERVAL,
+        )
+
+    async def async_retry_limited(self) -> bool:
+        return await self.async_retry_control()
+
+    def diagnostics(self) -> dict[str, Any]:
+        return {
+            "control_method": self.control_method.value,
+            "control_error": str(self.control_error) if self.control_error else None,
+            "onvif": self.onvif_available,
+        }
 
     def _capabilities(self) -> Capabilities:
         control = self._control is not None
@@ -227,6 +267,7 @@ class TapoBackend:
             reboot=control,
             motion_events=bool(onvif and onvif.has_events),
             streams=tuple(STREAM_PATHS),
+            control_methods=tuple(method.value for method in ControlMethod),
         )
 
     async def async_close(self) -> None:
@@ -350,6 +391,9 @@ class TapoBackend:
 
         return lookup
 
+    def video(self, stream: str) -> VideoSource | None:
+        return self._videos.get(stream)
+
     async def async_stream_url(self, stream: str) -> str:
         return await self._stream_urls[stream].get()
 
@@ -357,11 +401,15 @@ class TapoBackend:
         for cached in self._stream_urls.values():
             cached.invalidate()
 
-    def subscribe_motion(self, callback: MotionCallback) -> Callable[[], Awaitable[None]]:
+    def subscribe_events(self, callback: EventCallback) -> Unsubscribe:
         onvif = self._onvif
         if onvif is None or not onvif.has_events:
             raise NotSupported("the camera offers no motion events")
-        task = asyncio.create_task(self._pull_motion_forever(onvif, callback), name="camera_hub motion")
+
+        def on_motion(active: bool) -> None:
+            callback(CameraEvent(type=MOTION, active=active))
+
+        task = asyncio.create_task(self._pull_motion_forever(onvif, on_motion), name="camera_hub motion")
 
         async def unsubscribe() -> None:
             task.cancel()
@@ -369,7 +417,7 @@ class TapoBackend:
 
         return unsubscribe
 
-    async def _pull_motion_forever(self, onvif: OnvifClient, callback: MotionCallback) -> None:
+    async def _pull_motion_forever(self, onvif: OnvifClient, callback: Callable[[bool], None]) -> None:
         backoff = 1.0
         while True:
             try:

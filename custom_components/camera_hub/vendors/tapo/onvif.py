@@ -19,7 +19,7 @@ from onvif import ONVIFCamera
 from onvif.exceptions import ONVIFAuthError, ONVIFError, ONVIFTimeoutError
 from zeep.exceptions import Fault, TransportError
 
-from .base import AuthFailed, CameraHubError, CommandFailed, Unreachable
+from ..base import AuthFailed, CameraHubError, CommandFailed, Unreachable
 
 _LOGGER = logging.getLogger(__name__)
 
