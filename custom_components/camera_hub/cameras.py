@@ -237,9 +237,9 @@ def async_watch_cameras(hass: HomeAssistant, entry: CameraHubConfigEntry) -> Non
 async def async_sync_cameras(hass: HomeAssistant, entry: CameraHubConfigEntry) -> None:
     """Match the runtime to the connection's cameras now.
 
-    A camera that left takes its entities out of HA (their registry entries and its device stay, so the
-    user decides: delete the device, or it comes back with the same entity ids); a new one is set up
-    and every platform adds its entities.
+    A camera that left takes its entities out (HA shows them unavailable; their registry entries and
+    its device stay, so the user decides: delete the device, or it comes back with the same entity
+    ids); a new one is set up and every platform adds its entities.
     """
     data = entry.runtime_data
     async with data.sync_lock:

@@ -29,7 +29,7 @@ class CameraHubEntity(CoordinatorEntity[CameraHubCoordinator]):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        # A camera its account no longer reports leaves HA's states; its registry entries stay.
+        # A camera its account no longer reports: the entity leaves (HA shows it unavailable).
         self.async_on_remove(self.camera.async_on_gone(self.async_remove))
 
     async def async_command(self, command: Awaitable[object]) -> None:
