@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION = ROOT / "custom_components" / "camera_hub"
 CLIENT_ID = "http://127.0.0.1/"
 
-# The components the demo needs, listed one by one: `default_config:` pulls in assist_pipeline,
-# whose C extension (pymicro-vad) does not build on every machine.
+# The components the demo needs, listed one by one: `default_config:` would also bring go2rtc (no binary
+# can be had here), cloud and integrations that call the internet (alerts, analytics, …).
 CONFIGURATION_YAML = """\
 homeassistant:
   name: Camera Hub demo
@@ -43,9 +43,6 @@ homeassistant:
     local: {config_dir}/media
   allowlist_external_dirs:
     - {config_dir}/media
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
 frontend:
 config:
 api:
@@ -71,12 +68,48 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+# Onboarding's "core config" step (location, units) is answered by configuration.yaml. Posting it would
+# also create onboarding's default integrations (met.no weather, Radio Browser, Google Translate TTS,
+# shopping list), the first three of which call the internet from then on: so a fresh config dir
+# starts with that step marked done, and onboard() skips it.
+ONBOARDING_STORE = {"version": 4, "minor_version": 1, "key": "onboarding", "data": {"done": ["core_config"]}}
+
+
+def http_store(port: int) -> dict[str, Any]:
+    """HA's stored HTTP settings: loopback on `port`, confirmed (HA's defaults for everything else).
+
+    Since 2026.10 an `http:` block in configuration.yaml is migrated once into this store as a *trial*:
+    the frontend asks to confirm it, HA restarts on the default 0.0.0.0:8123 if nobody does within
+    5 minutes, and later starts ignore the YAML (so a new port never applies). Writing the store before
+    every start as the confirmed ("stable") config avoids all three.
+    """
+    settings = {
+        "server_host": ["127.0.0.1"],
+        "server_port": port,
+        "cors_allowed_origins": ["https://cast.home-assistant.io"],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "modern",
+        "use_x_frame_options": True,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "error": None,
+        "error_message": None,
+    }
+    data = {"stable": settings, "pending": None, "yaml_migration_done": True}
+    return {"version": 2, "minor_version": 2, "key": "http", "data": data}
+
+
 def write_config(config_dir: Path, port: int, log_level: str = "info") -> None:
-    """Write configuration.yaml and link the working tree's integration into the config dir."""
+    """Write configuration.yaml and HA's stored HTTP and onboarding state; link the integration."""
     config_dir.mkdir(parents=True, exist_ok=True)
+    storage = config_dir / ".storage"
+    storage.mkdir(exist_ok=True)
+    (storage / "http").write_text(json.dumps(http_store(port)))
+    if not (storage / "onboarding").exists():
+        (storage / "onboarding").write_text(json.dumps(ONBOARDING_STORE))
     (config_dir / "media").mkdir(exist_ok=True)
     (config_dir / "configuration.yaml").write_text(
-        CONFIGURATION_YAML.format(port=port, log_level=log_level, config_dir=config_dir.resolve())
+        CONFIGURATION_YAML.format(log_level=log_level, config_dir=config_dir.resolve())
     )
     custom = config_dir / "custom_components"
     custom.mkdir(exist_ok=True)
@@ -178,7 +211,9 @@ async def onboard(hass: HassProcess, username: str = "demo") -> Credentials:
         password = secrets.token_urlsafe(12)
         access = await _create_owner(session, username, password)
         headers = {"Authorization": f"Bearer {access}"}
-        for step in ("core_config", "analytics", "integration"):
+        for step in ("analytics", "integration"):
+            if steps.get(step):
+                continue
             body: dict[str, Any] = (
                 {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID} if step == "integration" else {}
             )

@@ -3,7 +3,7 @@
 #
 # Source this file, then call `provision`. It installs only what is missing, so a second run on a
 # provisioned machine takes a few seconds:
-#   - system packages (ffmpeg) through apt-get, when their commands are absent;
+#   - system packages (ffmpeg, chromium for the browser tests) through apt-get, when absent;
 #   - uv, through the machine's python3 -m pip, when absent;
 #   - Python 3.14: python3.14 on PATH, else a uv-managed one, else Debian's binary packages unpacked
 #     into ~/.cache (the system is not touched; recipe verified in shared/notes/ENVIRONMENT.md);
@@ -36,6 +36,11 @@ ensure_system_packages() {
   command -v ffprobe >/dev/null || missing+=(ffmpeg)
   # HA's camera component scales snapshots with libturbojpeg (PyTurboJPEG loads it at run time).
   ldconfig -p | grep -q libturbojpeg || missing+=(libturbojpeg0)
+  # The browser tests drive Debian's Chromium through Playwright (playwright's own downloads are
+  # unreachable); its fonts come along as dependencies.
+  command -v chromium >/dev/null || missing+=(chromium)
+  # pyspeex-noise and pymicro-vad have no wheels for Python 3.14: they build from source.
+  command -v g++ >/dev/null || missing+=(g++)
   if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
 }
 
@@ -87,6 +92,18 @@ compile_debian_stdlib() {
   touch "$stdlib/.camera-hub-compiled"
 }
 
+# Some pins have no wheel for Python 3.14 (pyspeex-noise, pymicro-vad) and compile against the
+# interpreter's headers. Debian's Python.h includes <x86_64-linux-gnu/python3.14/pyconfig.h>, which
+# resolves under /usr/include only for a system-installed Python. For the unpacked one, its include
+# dirs are searched *after* the system's (-idirafter), so only what the host lacks comes from there.
+# Prints the compiler flags, or nothing for any other interpreter.
+unpacked_python_cflags() {
+  local include=$PY_DEBIAN_DEST/usr/include
+  if [[ $("$VENV/bin/python" -c 'import sys; print(sys.base_prefix)') -ef $PY_DEBIAN_DEST/usr ]]; then
+    echo "-idirafter $include -idirafter $include/python3.14"
+  fi
+}
+
 find_python314() {
   local candidate
   candidate=$(command -v python3.14 || true)
@@ -118,7 +135,10 @@ ensure_venv() {
     "$UV" venv -q --allow-existing -p "$PY314" "$VENV"
   fi
   log "installing pinned dependencies into .venv"
-  VIRTUAL_ENV=$VENV "$UV" pip install -q --compile-bytecode -r "$ROOT/requirements/dev.txt" -e "$ROOT"
+  local cflags
+  cflags=$(unpacked_python_cflags)
+  CFLAGS="${CFLAGS:-} $cflags" CPPFLAGS="${CPPFLAGS:-} $cflags" VIRTUAL_ENV=$VENV \
+    "$UV" pip install -q --compile-bytecode -r "$ROOT/requirements/dev.txt" -e "$ROOT"
   echo "$want" >"$stamp_file"
 }
 
