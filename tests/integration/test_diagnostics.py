@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
+from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+    get_diagnostics_for_device,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from .conftest import CLOUD_PASSWORD, PASSWORD, USERNAME, StartSim, mock_entry, setup_entry, sim_mac, unload
@@ -33,7 +37,12 @@ async def test_diagnostics_are_redacted(
     assert camera["camera_id"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["cloud_password"] == "**REDACTED**"
     assert diagnostics["entry"]["data"]["password"] == "**REDACTED**"
-    shown = repr(diagnostics)
+    # The device's own diagnostics: its camera's part.
+    [device] = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    device_diagnostics = await get_diagnostics_for_device(hass, hass_client, entry, device)
+    assert device_diagnostics["camera"] == camera
+
+    shown = repr(diagnostics) + repr(device_diagnostics)
     for secret in (CLOUD_PASSWORD, PASSWORD, USERNAME, sim_mac(sim), sim_mac(sim).upper(), sim.host):
         assert secret not in shown, secret
     await unload(hass, entry)
