@@ -1,5 +1,10 @@
 """Live view and snapshots (HD, and SD disabled by default), plus the PTZ and preset actions.
 
+Live view in the frontend is native WebRTC from the frame hub for H.264 sources (the camera's own
+packets, streaming/webrtc.py), HA's HLS when the user chose it (option "Live view"), or MJPEG from the
+hub for sources without H.264 (USB MJPEG webcams). `stream_source` stays the RTSP URL wherever there
+is one, for HA's recorder, HomeKit and go2rtc.
+
 Each entity belongs to one camera of the entry (`self.camera`, a `cameras.CameraRuntime`): its backend
 (`self.camera.backend`, and `.video(stream)` for the stream's video source), its coordinator and the
 frame hub of its stream (`self.camera.hubs[stream]`).
@@ -10,21 +15,28 @@ from __future__ import annotations
 from aiohttp import web
 from homeassistant.components.camera import Camera, CameraEntityDescription
 from homeassistant.components.camera.const import CameraEntityFeature
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.components.camera.webrtc import WebRTCAnswer, WebRTCError, WebRTCSendMessage
+from homeassistant.components.web_rtc import async_get_ice_servers
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from webrtc_models import RTCIceCandidateInit
 
 from .cameras import CameraHubConfigEntry, CameraRuntime
 from .const import (
     CONF_LIVE_STREAM,
+    CONF_LIVE_VIEW,
     CONF_SNAPSHOT_MAX_AGE,
     DEFAULT_LIVE_STREAM,
     DEFAULT_SNAPSHOT_MAX_AGE,
     DOMAIN,
+    LIVE_VIEW_WEBRTC,
 )
 from .entity import CameraHubEntity
 from .streaming.frames import FrameHub
-from .vendors.base import CameraHubError, Direction, RtspVideo
+from .streaming.webrtc import IceServer, WebRtcError, WebRtcServer
+from .vendors.base import CameraHubError, CaptureVideo, Direction, RtspVideo, VideoSource
 
 PARALLEL_UPDATES = 0
 _BOUNDARY = "camerahubframe"
@@ -38,6 +50,7 @@ async def async_setup_entry(
 ) -> None:
     max_age = float(entry.options.get(CONF_SNAPSHOT_MAX_AGE, DEFAULT_SNAPSHOT_MAX_AGE))
     live_stream = entry.options.get(CONF_LIVE_STREAM, DEFAULT_LIVE_STREAM)
+    webrtc = entry.options.get(CONF_LIVE_VIEW, LIVE_VIEW_WEBRTC) == LIVE_VIEW_WEBRTC
 
     @callback
     def add(camera: CameraRuntime) -> None:
@@ -45,18 +58,35 @@ async def async_setup_entry(
         if not streams:
             return
         # The main entity streams what the user chose for live view; the SD entity is always SD.
-        entities = [
-            CameraHubCamera(camera, HD, live_stream if live_stream in streams else streams[0], max_age)
-        ]
+        chosen = [(HD, live_stream if live_stream in streams else streams[0])]
         if "sd" in streams:
-            entities.append(CameraHubCamera(camera, SD, "sd", max_age))
-        async_add_entities(entities)
+            chosen.append((SD, "sd"))
+        async_add_entities(
+            _camera_entity(camera, description, stream, max_age, webrtc) for description, stream in chosen
+        )
 
     entry.async_on_unload(entry.runtime_data.async_for_each_camera(add))
 
 
+def _camera_entity(
+    camera: CameraRuntime, description: CameraEntityDescription, stream: str, max_age: float, webrtc: bool
+) -> CameraHubCamera:
+    """The entity class decides the frontend's player: HA fixes it per class (native WebRTC or not)."""
+    video = camera.backend.video(stream)
+    if webrtc and stream in camera.hubs and _carries_h264(video):
+        return CameraHubWebRtcCamera(camera, description, stream, max_age)
+    return CameraHubCamera(camera, description, stream, max_age)
+
+
+def _carries_h264(video: VideoSource | None) -> bool:
+    """RTSP cameras send H.264 (an H.265 one gets a clear error on its first offer); webcams say."""
+    if isinstance(video, RtspVideo):
+        return True
+    return isinstance(video, CaptureVideo) and video.input_format == "h264"
+
+
 class CameraHubCamera(CameraHubEntity, Camera):
-    _attr_supported_features = CameraEntityFeature.STREAM
+    """Snapshots and MJPEG from the hub; live view over HA's HLS where there is an RTSP URL."""
 
     def __init__(
         self,
@@ -70,6 +100,12 @@ class CameraHubCamera(CameraHubEntity, Camera):
         self._stream = stream
         self._max_age = max_age
         self._last_good: bytes | None = None
+        if self._has_stream(camera.backend.video(stream)):
+            self._attr_supported_features = CameraEntityFeature.STREAM
+
+    def _has_stream(self, video: VideoSource | None) -> bool:
+        """Whether the frontend gets a stream player (else it shows the hub's MJPEG)."""
+        return isinstance(video, RtspVideo)
 
     async def stream_source(self) -> str | None:
         video = self.backend.video(self._stream)
@@ -142,3 +178,63 @@ class CameraHubCamera(CameraHubEntity, Camera):
             translation_key="unknown_preset",
             translation_placeholders={"preset": preset, "presets": ", ".join(presets.values()) or "-"},
         )
+
+
+class CameraHubWebRtcCamera(CameraHubCamera):
+    """Live view over native WebRTC: the hub's H.264 packets to each browser, untouched."""
+
+    def __init__(
+        self,
+        camera: CameraRuntime,
+        description: CameraEntityDescription,
+        stream: str,
+        max_age: float,
+    ) -> None:
+        super().__init__(camera, description, stream, max_age)
+        self._webrtc = WebRtcServer(camera.hubs[stream], name=camera.device_info.get("name") or stream)
+
+    def _has_stream(self, video: VideoSource | None) -> bool:
+        return True  # the frontend shows a player only for cameras that support streaming
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+
+        async def close_sessions(_: Event) -> None:
+            await self._webrtc.async_close_all()
+
+        self.async_on_remove(self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, close_sessions))
+
+    async def async_will_remove_from_hass(self) -> None:
+        await self._webrtc.async_close_all()
+        await super().async_will_remove_from_hass()
+
+    async def async_handle_async_webrtc_offer(
+        self, offer_sdp: str, session_id: str, send_message: WebRTCSendMessage
+    ) -> None:
+        """Answer the browser's offer with a peer connection fed by the hub (errors go to the browser)."""
+        ice_servers = [
+            IceServer(urls=s.urls, username=s.username, credential=s.credential)
+            for s in async_get_ice_servers(self.hass)
+        ]
+        try:
+            answer = await self._webrtc.async_answer(offer_sdp, session_id, ice_servers)
+        except WebRtcError as err:
+            send_message(WebRTCError(err.code, str(err)))
+            return
+        send_message(WebRTCAnswer(answer))
+
+    async def async_on_webrtc_candidate(self, session_id: str, candidate: RTCIceCandidateInit) -> None:
+        try:
+            await self._webrtc.async_add_candidate(
+                session_id, candidate.candidate, candidate.sdp_mid, candidate.sdp_m_line_index
+            )
+        except WebRtcError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="webrtc_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+
+    @callback
+    def close_webrtc_session(self, session_id: str) -> None:
+        self._webrtc.close(session_id)

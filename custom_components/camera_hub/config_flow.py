@@ -22,6 +22,7 @@ from .cameras import CameraHubConfigEntry
 from .const import (
     CONF_KEEP_WARM,
     CONF_LIVE_STREAM,
+    CONF_LIVE_VIEW,
     CONF_SNAPSHOT_MAX_AGE,
     CONF_STREAM_LINGER,
     DEFAULT_LIVE_STREAM,
@@ -30,6 +31,8 @@ from .const import (
     DOMAIN,
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
+    LIVE_VIEW_HLS,
+    LIVE_VIEW_WEBRTC,
 )
 from .vendors import BRANDS, BrandFlows, brand_of
 
@@ -68,7 +71,7 @@ class CameraHubConfigFlow(BrandFlows, domain=DOMAIN):
 
 
 class CameraHubOptionsFlow(OptionsFlowWithReload):
-    """Which stream live view uses, and how old a snapshot may be."""
+    """Which stream live view uses and how it plays, how old a snapshot may be, how long streams stay open."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         if user_input is not None:
@@ -81,9 +84,15 @@ class CameraHubOptionsFlow(OptionsFlowWithReload):
                         SelectSelectorConfig(options=["hd", "sd"], translation_key=CONF_LIVE_STREAM)
                     )
                 ),
+                vol.Required(CONF_LIVE_VIEW, default=options.get(CONF_LIVE_VIEW, LIVE_VIEW_WEBRTC)): (
+                    SelectSelector(
+                        SelectSelectorConfig(
+                            options=[LIVE_VIEW_WEBRTC, LIVE_VIEW_HLS], translation_key=CONF_LIVE_VIEW
+                        )
+                    )
+                ),
                 vol.Required(
                     CONF_SNAPSHOT_MAX_AGE,
-                    CONF_STREAM_LINGER,
                     default=options.get(CONF_SNAPSHOT_MAX_AGE, DEFAULT_SNAPSHOT_MAX_AGE),
                 ): NumberSelector(
                     NumberSelectorConfig(

@@ -20,6 +20,11 @@ CONF_AUTH_FAILED: Final = "auth_failed"
 
 # Options
 CONF_LIVE_STREAM: Final = "live_stream"
+# How the frontend plays live view: native WebRTC from the frame hub (default), or HA's HLS stream
+# for setups where WebRTC cannot connect (it opens a second camera session and lags seconds).
+CONF_LIVE_VIEW: Final = "live_view"
+LIVE_VIEW_WEBRTC: Final = "webrtc"
+LIVE_VIEW_HLS: Final = "hls"
 CONF_SNAPSHOT_MAX_AGE: Final = "snapshot_max_age"
 CONF_KEEP_WARM: Final = "keep_warm"
 CONF_STREAM_LINGER: Final = "stream_linger"
