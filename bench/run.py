@@ -26,6 +26,7 @@ from camsim import timestamp
 from scripts.lib.hass import HassProcess, add_tapo_camera, start_onboarded, ws_command
 from scripts.lib.sims import Sim, start_sim, stop_sim
 
+from . import webrtc
 from .measure import cpu_share, mjpeg_frames, p50, percentile, process_tree, rss_mb
 from .peer import mcp_figures
 
@@ -313,10 +314,21 @@ async def bench_ttff_latency_uri(ha: HA, warm_camera: str, cold_camera: str, col
     }
 
 
+async def bench_webrtc(ha: HA, camera: str, sim: Sim) -> dict[str, Any]:
+    log("webrtc: first frame with the GOP cache vs live only; through HA; 1 vs 10 viewers; bitrate")
+    url = rtsp_with_account(sim)
+    results: dict[str, Any] = {"first_frame": await webrtc.first_frame_cache_vs_live(url, GOP)}
+    token = ha.hass.token
+    results["first_frame"]["via_ha"] = await webrtc.first_frame_via_ha(ha.session, token, camera, GOP)
+    results["viewers"] = await webrtc.viewer_cost(ha.session, token, camera, ha.hass.process.pid, sim)
+    results["bitrate"] = await webrtc.bitrate_per_viewer(url)
+    return results
+
+
 # --- orchestration ----------------------------------------------------------------------------
 
 
-SECTIONS = ("memory", "snapshot", "viewers", "ttff", "mcp", "setup")
+SECTIONS = ("memory", "snapshot", "viewers", "ttff", "webrtc", "mcp", "setup")
 
 
 async def run(sections: set[str]) -> dict[str, Any]:
@@ -369,6 +381,9 @@ async def run(sections: set[str]) -> dict[str, Any]:
                     await ha.wait_entries({entry_ids[1]}, {"loaded"})
                     results.update(await bench_ttff_latency_uri(ha, cameras[0], cameras[1], sims[1]))
                     save(results)
+                if "webrtc" in sections:
+                    results["webrtc"] = await bench_webrtc(ha, cameras[0], sims[0])
+                    save(results)
                 if "mcp" in sections:
                     results["mcp"] = await mcp_figures(hass, cameras[0])
                     save(results)
@@ -396,6 +411,15 @@ TABLE = [
     ("stream_uri", "get_stream_uri_calls", "GetStreamUri calls", "starts", "stream starts"),
     ("ttff", "warm_p50_ms", "warm viewer first frame p50 (ms)", "cold_p50_ms", "cold start p50 (ms)"),
     ("latency", "e2e_p50_ms", "camera clock → viewer p50 (ms)", None, ""),
+    (
+        "webrtc_first",
+        "gop_cache_p50_ms",
+        "WebRTC offer → first frame p50 (ms)",
+        "live_only_p50_ms",
+        "live only",
+    ),
+    ("webrtc_first", "via_ha_p50_ms", "WebRTC first frame through HA p50 (ms)", None, "target ≤ 400"),
+    ("webrtc_viewers", "ratio", "HA CPU 10 / 1 WebRTC viewers", "cpu_10_pct", "% of a core, 10 viewers"),
     ("setup", "ten_with_unreachable_s", "setup 10 cams, 1 unreachable (s)", "one_s", "one camera (s)"),
     ("memory", "rss_per_camera_mb", "RSS per camera (MB)", None, "target ≤ 50"),
     ("mcp", "startup_s", "bridge startup (s)", "peer_startup_s", "ha-mcp startup (s)"),
@@ -404,7 +428,23 @@ TABLE = [
 ]
 
 
+def _flat_webrtc(results: dict[str, Any]) -> dict[str, Any]:
+    """The nested "webrtc" figures as the table's rows read them."""
+    if "webrtc" not in results:
+        return {}
+    first = results["webrtc"]["first_frame"]
+    return {
+        "webrtc_first": {
+            "gop_cache_p50_ms": first["gop_cache"]["p50_ms"],
+            "live_only_p50_ms": first["live_only_baseline"]["p50_ms"],
+            "via_ha_p50_ms": first.get("via_ha", {}).get("p50_ms"),
+        },
+        "webrtc_viewers": results["webrtc"]["viewers"],
+    }
+
+
 def table(results: dict[str, Any]) -> str:
+    results = {**results, **_flat_webrtc(results)}
     rows = ["| figure | Camera Hub | side by side |", "|---|---|---|"]
     for section, key, label, other, other_label in TABLE:
         if section not in results:
