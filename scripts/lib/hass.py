@@ -10,11 +10,14 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import secrets
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +102,38 @@ def http_store(port: int) -> dict[str, Any]:
     return {"version": 2, "minor_version": 2, "key": "http", "data": data}
 
 
+# HA's brands proxy (2026.x) serves a core integration's icon from brands.home-assistant.io, caching
+# it under .cache/brands; offline, the frontend's <img> gets a 404 and logs an error. The demo seeds
+# that cache instead: its own core integrations marked "no image" (an empty file, as HA caches a
+# CDN 404), and the placeholder HA then serves, so no page reaches for the CDN. Camera Hub's own
+# icon comes from custom_components/camera_hub/brand/.
+BRAND_IMAGES = [
+    f"{dark}{kind}{size}.png" for dark in ("", "dark_") for kind in ("icon", "logo") for size in ("", "@2x")
+]
+CORE_DOMAINS_WITH_ENTRIES = ("backup",)
+
+
+def _transparent_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)  # 1x1, 8-bit RGBA
+    pixels = zlib.compress(b"\0\0\0\0\0")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def seed_brand_cache(config_dir: Path) -> None:
+    cache = config_dir / ".cache" / "brands" / "integrations"
+    domains = {*re.findall(r"^(\w+):", CONFIGURATION_YAML, re.MULTILINE), *CORE_DOMAINS_WITH_ENTRIES}
+    for image in BRAND_IMAGES:
+        placeholder = cache / "_placeholder" / image
+        placeholder.parent.mkdir(parents=True, exist_ok=True)
+        placeholder.write_bytes(_transparent_png())
+        for domain in domains:
+            (cache / domain).mkdir(exist_ok=True)
+            (cache / domain / image).write_bytes(b"")
+
+
 def write_config(config_dir: Path, port: int, log_level: str = "info") -> None:
     """Write configuration.yaml and HA's stored HTTP and onboarding state; link the integration."""
     config_dir.mkdir(parents=True, exist_ok=True)
@@ -107,6 +142,7 @@ def write_config(config_dir: Path, port: int, log_level: str = "info") -> None:
     (storage / "http").write_text(json.dumps(http_store(port)))
     if not (storage / "onboarding").exists():
         (storage / "onboarding").write_text(json.dumps(ONBOARDING_STORE))
+    seed_brand_cache(config_dir)
     (config_dir / "media").mkdir(exist_ok=True)
     (config_dir / "configuration.yaml").write_text(
         CONFIGURATION_YAML.format(log_level=log_level, config_dir=config_dir.resolve())
