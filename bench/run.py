@@ -26,7 +26,7 @@ from camsim import timestamp
 from scripts.lib.hass import HassProcess, add_tapo_camera, start_onboarded, ws_command
 from scripts.lib.sims import Sim, start_sim, stop_sim
 
-from . import webrtc
+from . import glass, webrtc
 from .measure import cpu_share, mjpeg_frames, p50, percentile, process_tree, rss_mb
 from .peer import mcp_figures
 
@@ -383,6 +383,7 @@ async def run(sections: set[str]) -> dict[str, Any]:
                     save(results)
                 if "webrtc" in sections:
                     results["webrtc"] = await bench_webrtc(ha, cameras[0], sims[0])
+                    results["webrtc"]["glass_to_glass_ms"] = await glass.glass_to_glass_ms(hass, cameras[0])
                     save(results)
                 if "mcp" in sections:
                     results["mcp"] = await mcp_figures(hass, cameras[0])

@@ -296,6 +296,37 @@ async (panel, [transport, entity]) => {
 """
 
 
+def load_players(page: Page, entity_id: str) -> str:
+    """Have the frontend load its camera players (lazily loaded code), through the camera's more-info
+    dialog as a person would open it; returns the transport that dialog chose."""
+    more_info = "(ha, entityId) => ha.dispatchEvent(new CustomEvent('hass-more-info', {detail: {entityId}}))"
+    page.locator("home-assistant").evaluate(more_info, entity_id)
+    transport, element = live_player(page.locator("ha-more-info-dialog"))
+    wait_until_live(element)
+    page.keyboard.press("Escape")
+    page.locator("ha-more-info-dialog ha-camera-stream").wait_for(state="detached")
+    return transport
+
+
+def measure_transports(
+    page: Page, entity_id: str, transports: tuple[str, ...] = ("webrtc", "hls", "mjpeg"), frames: int = 60
+) -> dict[str, dict[str, float | int] | str]:
+    """Glass-to-glass of `entity_id` over each transport, one after another on `page` (logged in);
+    a transport that does not play gives its error instead of figures."""
+    load_players(page, entity_id)
+    results: dict[str, dict[str, float | int] | str] = {}
+    for transport in transports:
+        try:
+            element = open_player(page, transport, entity_id)
+            wait_until_live(element)
+            results[transport] = glass_to_glass(element, frames).as_dict()
+        except Exception as err:  # noqa: BLE001 - reported per transport; the others still run
+            results[transport] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+        finally:
+            close_player(page)
+    return results
+
+
 def open_player(page: Page, transport: str, entity_id: str) -> Locator:
     """A `transport` ("hls", "mjpeg", "webrtc") player of `entity_id` on `page`; its frame element."""
     page.locator(PANEL).evaluate(OPEN_PLAYER_JS, [transport, entity_id])

@@ -16,14 +16,7 @@ from urllib.request import urlopen
 
 from playwright.sync_api import Locator, Page, ViewportSize
 
-from scripts.lib.browser import (
-    close_player,
-    glass_to_glass,
-    live_player,
-    open_page,
-    open_player,
-    wait_until_live,
-)
+from scripts.lib.browser import live_player, measure_transports, open_page, wait_until_live
 
 from .conftest import Demo, InBrowser, Session
 
@@ -158,21 +151,15 @@ def developer_tools(page: Page, demo: Demo) -> None:
 
 
 def glass_to_glass_latency_per_transport(page: Page, demo: Demo, artifacts: Path) -> None:
-    """Camera clock to screen for each transport HA offers the camera, plus MJPEG; reported, not judged
-    (targets are the bench's, docs/decisions.md)."""
-    open_page(page, demo.ready["dashboard_url"], CARDS)
-    live_player(card(page, PAN_TILT))  # the players' elements are defined once a camera card shows
+    """Camera clock to screen over each transport HA offers the camera, and MJPEG; reported, not
+    judged (the targets are the bench's)."""
     types = stream_types(page, CAMERAS[PAN_TILT])
-    transports = [t for t in ("webrtc", "hls") if {"webrtc": "web_rtc"}.get(t, t) in types] + ["mjpeg"]
-    latency = {}
-    for transport in transports:
-        element = open_player(page, transport, CAMERAS[PAN_TILT])
-        wait_until_live(element)
-        latency[transport] = glass_to_glass(element, frames=30).as_dict()
-        close_player(page)
+    offered = tuple(t for t, kind in (("webrtc", "web_rtc"), ("hls", "hls")) if kind in types)
+    latency = measure_transports(page, CAMERAS[PAN_TILT], (*offered, "mjpeg"), frames=30)
     REPORT["glass_to_glass_ms"] = latency
     (artifacts.parent / "browser-report.json").write_text(json.dumps(REPORT, indent=2))
     print(json.dumps(REPORT, indent=2))
+    assert all(isinstance(figures, dict) for figures in latency.values()), latency
 
 
 # The tests, in the order a person would go: each runs its steps in the browser's thread.
