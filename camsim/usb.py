@@ -36,6 +36,7 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import hashlib
 import json
 import logging
 import math
@@ -48,6 +49,7 @@ import tempfile
 import termios
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,8 @@ JPEG_QUALITY = 80
 # Room for several frames: a 1280x720 JPEG of camsim's picture is ~80 KB, the default pipe 64 KB.
 PIPE_BYTES = 1 << 20
 HOLDER_NAME = "camsim-holder"
+# SHA-256 of the frames last written, so a test can check that a viewer got the device's own bytes.
+RECENT_FRAMES = 150
 # The busy holder: names itself (PR_SET_NAME sets /proc/PID/comm), opens the device without
 # reading, says so, and lives until camsim closes its stdin or dies (PR_SET_PDEATHSIG).
 _HOLDER = f"""
@@ -109,6 +113,7 @@ class Webcam:
     holder: Holder | None = None
     frames_written: int = 0
     frames_dropped: int = 0
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
     lock: threading.Lock = field(default_factory=threading.Lock)
     fd: int | None = None  # write end, while a reader is connected
     stop: threading.Event = field(default_factory=threading.Event)
@@ -259,6 +264,7 @@ class Webcam:
         # The free space was checked, so a short write means the reader went away mid-frame.
         if written == len(data):
             self.frames_written += 1
+            self.recent.append(hashlib.sha256(data).hexdigest())
 
     def _close_writer(self) -> None:
         if self.fd is not None:
@@ -269,6 +275,8 @@ class Webcam:
 
     def state(self) -> dict[str, Any]:
         holder = self.holder.process.pid if self.holder else None
+        with self.lock:  # the writer thread appends meanwhile
+            recent = list(self.recent)
         return {
             "name": self.card,
             "node": str(self.node),
@@ -276,6 +284,7 @@ class Webcam:
             "readers": len(_pids_with_open(self.node)) if self.plugged else 0,
             "frames_written": self.frames_written,
             "frames_dropped": self.frames_dropped,
+            "recent_sha256": recent,
             "stalled": self.stalled,
             "busy": {"pid": holder, "name": HOLDER_NAME} if holder else None,
         }

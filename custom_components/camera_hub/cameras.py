@@ -26,7 +26,8 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import CameraHubCoordinator
-from .streaming.frames import FrameHub
+from .streaming.capture import open_capture
+from .streaming.frames import FrameHub, Upstream
 from .vendors.base import (
     BrandSpec,
     CameraBackend,
@@ -42,6 +43,9 @@ from .vendors.base import (
 _LOGGER = logging.getLogger(__name__)
 
 type CameraAdder = Callable[[CameraRuntime], None]
+
+# Seconds between attempts to reopen a local capture device (unplugged, busy): cheap to try.
+CAPTURE_BACKOFF_MAX = 2.0
 
 
 @dataclass(kw_only=True)
@@ -100,9 +104,12 @@ def frame_hub(video: VideoSource | None, *, linger: float, name: str) -> FrameHu
     match video:
         case RtspVideo(url=url, invalidate=invalidate):
             return FrameHub(url, linger=linger, on_upstream_error=invalidate, name=name)
-        case CaptureVideo():
-            # A local capture device: the hub that owns the device joins here with the USB brand.
-            return None
+        case CaptureVideo() as capture:
+            # A local device: opened once for every viewer; a replug is noticed within seconds.
+            async def open_device() -> Upstream:
+                return await asyncio.get_running_loop().run_in_executor(None, open_capture, capture)
+
+            return FrameHub(open_device, linger=linger, name=name, backoff_max=CAPTURE_BACKOFF_MAX)
         case CloudWebRtcVideo():
             # The brand's cloud answers WebRTC offers itself and sends the media to the browser.
             return None

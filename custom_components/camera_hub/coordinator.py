@@ -85,8 +85,10 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
         except CameraHubError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
+                translation_key=err.translation_key or "update_failed",
+                translation_placeholders=dict(err.placeholders)
+                if err.translation_key
+                else {"error": str(err)},
             ) from err
 
     # --- limitations: a repair issue while the camera runs with less than it has -----------

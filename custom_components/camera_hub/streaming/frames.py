@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import logging
 import threading
@@ -85,16 +86,22 @@ class Upstream:
     """Where the hub reads from, as PyAV's `av.open` takes it.
 
     An RTSP URL needs only `target`; a capture device names its demuxer (`format="v4l2"`) and the
-    device's options (`input_format`, `video_size`, `framerate`).
+    device's options (`input_format`, `video_size`, `framerate`). `target` may also be an opened
+    file-like object (a FIFO read with a timeout, streaming/capture.py): the hub closes it when
+    the session ends.
     """
 
-    target: str
+    target: str | io.IOBase
     format: str | None = None
     options: Mapping[str, str] = field(default_factory=dict)
 
     def open_options(self) -> dict[str, str]:
-        defaults = _NETWORK_OPTIONS if "://" in self.target else {}
+        defaults = _NETWORK_OPTIONS if isinstance(self.target, str) and "://" in self.target else {}
         return {**defaults, **self.options}
+
+    def close(self) -> None:
+        if not isinstance(self.target, str):
+            self.target.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +196,11 @@ class FrameHub:
         keep_warm: bool = False,
         on_upstream_error: Callable[[], None] | None = None,
         name: str = "camera",
+        backoff_max: float = _BACKOFF_MAX,
     ) -> None:
         self._source = source
+        # A local device costs nothing to retry: its hub caps the wait so a replug is seen quickly.
+        self._backoff_max = backoff_max
         self.linger = linger
         self.keep_warm = keep_warm
         self._on_upstream_error = on_upstream_error
@@ -377,12 +387,13 @@ class FrameHub:
         backoff = _BACKOFF_START
         while not stop.is_set():
             upstream = self._upstream_or_none()
-            # stopped while the source was looked up: do not open a session
-            if upstream is not None and not stop.is_set() and self._stream_once(upstream, stop):
+            if upstream is not None and stop.is_set():
+                upstream.close()  # stopped while the source was looked up: do not open a session
+            elif upstream is not None and self._stream_once(upstream, stop):
                 backoff = _BACKOFF_START  # the stream worked for a while: reconnect promptly
             if stop.wait(backoff):
                 return
-            backoff = min(backoff * 2, _BACKOFF_MAX)
+            backoff = min(backoff * 2, self._backoff_max)
 
     def _upstream_or_none(self) -> Upstream | None:
         """Ask the loop for the (cached) source: after a failed open it may be a new one."""
@@ -406,6 +417,7 @@ class FrameHub:
             )
         except (av.error.FFmpegError, OSError, TimeoutError) as err:
             _LOGGER.debug("%s: cannot open the stream (%s)", self._name, type(err).__name__)
+            upstream.close()
             if self._on_upstream_error is not None and self._loop is not None:
                 self._loop.call_soon_threadsafe(self._on_upstream_error)
             return False
@@ -417,6 +429,7 @@ class FrameHub:
         except (av.error.FFmpegError, OSError, TimeoutError) as err:
             _LOGGER.debug("%s: upstream ended (%s)", self._name, type(err).__name__)
         finally:
+            upstream.close()
             self._clear_gop()
         return session.delivered > 0
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -24,7 +24,21 @@ if TYPE_CHECKING:
 
 
 class CameraHubError(Exception):
-    """Base of every error a backend raises. `str()` never contains credentials."""
+    """Base of every error a backend raises. `str()` never contains credentials.
+
+    A brand may name its own explanation: `translation_key` (under `exceptions` in strings.json) with
+    `placeholders`; the core then shows that instead of its generic message.
+    """
+
+    translation_key: str | None = None
+    placeholders: Mapping[str, str] = {}
+
+    @classmethod
+    def explained(cls, message: str, translation_key: str, **placeholders: str) -> Self:
+        err = cls(message)
+        err.translation_key = translation_key
+        err.placeholders = placeholders
+        return err
 
 
 class Unreachable(CameraHubError):
@@ -171,6 +185,37 @@ class RtspVideo:
     invalidate: Callable[[], None]
 
 
+class CaptureHealth:
+    """How a capture device's stream is doing, as the frame hub's reader sees it (monotonic seconds).
+
+    The reader reports; the backend asks `silent_for` in its state read, so a device that opens but
+    sends nothing makes its camera unavailable instead of leaving viewers waiting in silence.
+    """
+
+    def __init__(self) -> None:
+        self.last_open: float | None = None  # the reader's latest attempt to read the device
+        self.last_data: float | None = None
+        self.waiting_since: float | None = None  # no data since then (None: data is flowing)
+
+    def opened(self, now: float) -> None:
+        self.last_open = now
+        if self.waiting_since is None:
+            self.waiting_since = now
+
+    def received(self, now: float) -> None:
+        self.last_data = now
+        self.waiting_since = None
+
+    def timed_out(self, now: float) -> None:
+        self.waiting_since = self.last_data or self.last_open or now
+
+    def silent_for(self, now: float, active_within: float) -> float:
+        """Seconds the device has kept a reader waiting; 0 unless a reader tried within `active_within`."""
+        if self.waiting_since is None or self.last_open is None or now - self.last_open > active_within:
+            return 0.0
+        return now - self.waiting_since
+
+
 @dataclass(frozen=True, kw_only=True)
 class CaptureVideo:
     """A local capture device (a USB webcam): opened by the frame hub, one owner for every viewer."""
@@ -180,6 +225,7 @@ class CaptureVideo:
     width: int
     height: int
     fps: float
+    health: CaptureHealth = field(default_factory=CaptureHealth, compare=False)
 
 
 @dataclass(frozen=True, kw_only=True)
