@@ -486,9 +486,10 @@ class Webcams:
                 with contextlib.suppress(OSError):  # kept if something else lives there
                     (directory / made).rmdir()
 
-    def announcement(self, state_url: str) -> dict[str, Any]:
+    def announcement(self, host: str, state_url: str) -> dict[str, Any]:
         return {
             "kind": "usb",
+            "host": host,  # where the state endpoint listens (`--host`), as every camsim kind says
             "devices": [str(camera.stable_path) for camera in self.cameras],
             "root": str(self.config.directory),
             "description": str(self.config.directory / "devices.json"),
@@ -532,7 +533,7 @@ async def run(config: Config, host: str, state_port: int, stop: asyncio.Event) -
     try:
         listener = await AiohttpListener.start(state_app(webcams), host, state_port)
         try:
-            print(json.dumps(webcams.announcement(f"http://{host}:{listener.port}/")), flush=True)
+            print(json.dumps(webcams.announcement(host, f"http://{host}:{listener.port}/")), flush=True)
             await stop.wait()
         finally:
             await listener.stop()

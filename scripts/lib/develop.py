@@ -24,9 +24,19 @@ from typing import Any
 import aiohttp
 
 from .dashboard import install_dashboard
-from .hass import ROOT, HassProcess, add_tapo_camera, camera_hub_entities, free_port, start_onboarded
-from .sims import Sim, guarded, start_sim, stop_process, stop_sim
+from .hass import (
+    ROOT,
+    HassProcess,
+    add_tapo_camera,
+    add_usb_camera,
+    camera_hub_entities,
+    free_port,
+    start_onboarded,
+)
+from .sims import Sim, guarded, start_sim, start_usb_sim, stop_process, stop_sim
 
+# Where Camera Hub's USB discovery looks instead of this host's /dev and /sys (vendors/usb/host.py).
+USB_DESCRIPTION_ENV = "CAMERA_HUB_V4L2_DESCRIPTION"
 PAN_TILT_MODEL = "C200"
 FIXED_MODEL = "C100"
 
@@ -38,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--data", type=Path, default=ROOT / ".develop", help="HA config dir (default: .develop, git-ignored)"
     )
     parser.add_argument("--cameras", type=int, default=2, help="simulated Tapo cameras to start (default 2)")
+    parser.add_argument("--usb", type=int, default=1, help="simulated USB webcams to start (default 1)")
     parser.add_argument(
         "--camera-network",
         default="127.0.1",
@@ -149,6 +160,27 @@ def ready_line(
     return "READY " + json.dumps(ready)
 
 
+def start_usb_webcams(count: int, data: Path) -> Sim | None:
+    """`camsim usb` with its files in the data dir, so the webcams' stable paths (stored in the
+    entry) are the same at every run."""
+    if count <= 0:
+        return None
+    return start_usb_sim("--devices", str(count), "--dir", str(data / "usb-webcams"), die_with_parent=True)
+
+
+async def add_usb_webcams(hass: HassProcess, sim: Sim | None) -> None:
+    """Each simulated webcam through the real config flow, into the one USB entry."""
+    if sim is None:
+        return
+    for path in sim.info["devices"]:
+        result = await add_usb_camera(hass, path)
+        if result["type"] == "create_entry" or result.get("reason") == "usb_added":
+            continue
+        if result.get("errors") == {"base": "usb_all_added"}:
+            return  # a reused data dir: the entry has them already
+        raise RuntimeError(f"adding the webcam {path} failed: {result.get('errors') or result}")
+
+
 async def add_cameras(hass: HassProcess, sims: list[Sim]) -> list[str]:
     """One config entry per simulated camera, through the real config flow; returns camera entities.
 
@@ -175,7 +207,7 @@ async def wait_for_stop_signal(hass: HassProcess, sims: list[Sim], bridge: Bridg
         if bridge.process.poll() is not None:
             return f"the MCP bridge exited ({bridge.process.returncode}); see its log in the data dir"
         if dead := [sim for sim in sims if sim.process.poll() is not None]:
-            return f"camsim {dead[0].host} exited ({dead[0].process.returncode})"
+            return f"camsim {dead[0].label} exited ({dead[0].process.returncode})"
         # A child's exit has no event to await here; check twice a second.
         await asyncio.sleep(0.5)
     return "stopping"
@@ -183,17 +215,22 @@ async def wait_for_stop_signal(hass: HassProcess, sims: list[Sim], bridge: Bridg
 
 async def develop(args: argparse.Namespace) -> int:
     args.data = args.data.resolve()
+    args.data.mkdir(parents=True, exist_ok=True)
     sims = start_simulators(args.cameras, args.camera_network)
     hass: HassProcess | None = None
     bridge: Bridge | None = None
     try:
+        if (webcams := start_usb_webcams(args.usb, args.data)) is not None:
+            sims.append(webcams)
         print(
             f"Starting Home Assistant on http://127.0.0.1:{args.port} (config: {args.data}) …",
             file=sys.stderr,
         )
-        hass = await start_onboarded(args.data, args.port, die_with_parent=True)
+        env = {USB_DESCRIPTION_ENV: webcams.info["description"]} if webcams is not None else {}
+        hass = await start_onboarded(args.data, args.port, die_with_parent=True, env=env)
         token_file = write_token_file(args.data, hass.token)
-        cameras = await add_cameras(hass, sims)
+        await add_usb_webcams(hass, webcams)
+        cameras = await add_cameras(hass, [sim for sim in sims if sim.info["kind"] == "tapo"])
         dashboard = await install_dashboard(hass)
         bridge = await start_bridge(hass, token_file, args.data)
         print(ready_line(hass, token_file, sims, cameras, bridge, dashboard), flush=True)

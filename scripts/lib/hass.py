@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,15 +190,20 @@ class HassProcess:
 
 
 def start_hass(
-    config_dir: Path, port: int | None = None, *, log_level: str = "info", die_with_parent: bool = False
+    config_dir: Path,
+    port: int | None = None,
+    *,
+    log_level: str = "info",
+    die_with_parent: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> HassProcess:
-    """Start `hass` from this interpreter's environment; returns before HTTP answers."""
+    """Start `hass` from this interpreter's environment (plus `env`); returns before HTTP answers."""
     port = port or free_port()
     write_config(config_dir, port, log_level)
     log_path = config_dir / "hass.stdout.log"
     with log_path.open("wb") as log:
         args = ["--config", str(config_dir), "--skip-pip"]
-        argv, env = (
+        argv, environment = (
             guarded("homeassistant", *args)
             if die_with_parent
             else ([sys.executable, "-m", "homeassistant", *args], dict(os.environ))
@@ -206,7 +212,7 @@ def start_hass(
             argv,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**env, "PYTHONUNBUFFERED": "1"},
+            env={**environment, **(env or {}), "PYTHONUNBUFFERED": "1"},
             start_new_session=True,
         )
     return HassProcess(process, config_dir, f"http://127.0.0.1:{port}", log_path)
@@ -356,6 +362,32 @@ async def add_tapo_camera(
         if result["type"] == "form" and result["step_id"].startswith("stream_only"):
             result = await step(flow_path, {})
         return result
+
+
+async def add_usb_camera(hass: HassProcess, path: str) -> dict[str, Any]:
+    """Add a (simulated) USB webcam by its stable path through the real config flow over REST, in
+    the mode the flow proposes. Returns the flow's final result: `create_entry` for the first webcam,
+    abort `usb_added` for the next ones, or the form with its errors.
+    """
+    headers = {"Authorization": f"Bearer {hass.token}"}
+    async with aiohttp.ClientSession(hass.url, headers=headers) as session:
+
+        async def step(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            async with session.post(path, json=body) as resp:
+                resp.raise_for_status()
+                result: dict[str, Any] = await resp.json()
+                return result
+
+        flow = await step("/api/config/config_entries/flow", {"handler": "camera_hub"})
+        flow_path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+        result = await step(flow_path, {"next_step_id": "usb"})
+        if result.get("step_id") != "usb":
+            return result  # nothing to add (the form says why)
+        result = await step(flow_path, {"device": path})
+        if result.get("step_id") != "usb_mode":
+            return result
+        proposed = next(field["default"] for field in result["data_schema"] if field["name"] == "mode")
+        return await step(flow_path, {"mode": proposed})
 
 
 async def camera_hub_entities(hass: HassProcess) -> list[str]:

@@ -63,6 +63,11 @@ class Sim:
     def host(self) -> str:
         return str(self.info["host"])
 
+    @property
+    def label(self) -> str:
+        """For messages: the camera's address, or the simulator's kind (camsim usb has no address)."""
+        return str(self.info.get("host") or self.info["kind"])
+
     def state(self) -> dict[str, Any]:
         with urlopen(self.info["state_url"], timeout=5) as response:  # noqa: S310 - camsim state URL, loopback http
             state: dict[str, Any] = json.loads(response.read())
@@ -99,6 +104,21 @@ def start_sim(*args: str, host: str = "127.0.0.1", die_with_parent: bool = False
     if not line:
         process.wait(timeout=10)
         raise RuntimeError(f"camsim exited with {process.returncode} before announcing itself")
+    return Sim(process, json.loads(line))
+
+
+def start_usb_sim(*args: str, die_with_parent: bool = False) -> Sim:
+    """Start `camsim usb` (simulated webcams: `--devices N`, `--dir DIR`, …); its line has no host."""
+    options = ["usb", *args]
+    argv, env = (
+        guarded("camsim", *options) if die_with_parent else ([sys.executable, "-m", "camsim", *options], None)
+    )
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait(timeout=10)
+        raise RuntimeError(f"camsim usb exited with {process.returncode} before announcing itself")
     return Sim(process, json.loads(line))
 
 

@@ -23,7 +23,8 @@ from tests.helpers.real_hass import remove_entries
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 SHIPPED = ROOT / "dashboards" / "camera-hub.yaml"
-# The two cameras the shipped YAML is written for: "Front door" with pan/tilt, "Garden" fixed.
+# The cameras the shipped YAML is written for: "Front door" with pan/tilt, "Garden" fixed (Tapo), and
+# "Webcam", a USB webcam (a picture only).
 EXAMPLE = [
     CameraEntities(
         "Front door",
@@ -54,6 +55,7 @@ EXAMPLE = [
             "control_method": "sensor.garden_control_method",
         },
     ),
+    CameraEntities("Webcam", {"hd": "camera.webcam"}),
 ]
 
 

@@ -77,8 +77,11 @@ async def test_ready_keys_work_then_ctrl_c_stops_everything(develop: Demo) -> No
 async def check_ready_keys(develop: Demo) -> None:
     ready, token = develop.ready, develop.token
     assert set(ready) == READY_KEYS
-    assert {"camera.tapo_c200", "camera.tapo_c100"} <= set(ready["cameras"])
-    assert [sim["host"] for sim in ready["simulators"]] == [f"{NETWORK}.1", f"{NETWORK}.2"]
+    assert {"camera.tapo_c200", "camera.tapo_c100", "camera.camsim_webcam_1"} <= set(ready["cameras"])
+    tapo = [sim for sim in ready["simulators"] if sim["kind"] == "tapo"]
+    assert [sim["host"] for sim in tapo] == [f"{NETWORK}.1", f"{NETWORK}.2"]
+    (usb,) = [sim for sim in ready["simulators"] if sim["kind"] == "usb"]
+    assert len(usb["devices"]) == 1  # --usb defaults to 1
 
     async with aiohttp.ClientSession(ready["ha_url"]) as session:
         async with session.get("/api/", headers={"Authorization": f"Bearer {token}"}) as resp:
@@ -86,6 +89,12 @@ async def check_ready_keys(develop: Demo) -> None:
         dashboard = await ws_command(session, token, {"type": "lovelace/config", "url_path": URL_PATH})
     assert ready["dashboard_url"] == f"{ready['ha_url']}/{URL_PATH}/cameras"
     assert "camera.tapo_c200" in json.dumps(dashboard)
+    assert "camera.camsim_webcam_1" in json.dumps(dashboard)
+    async with aiohttp.ClientSession(ready["ha_url"]) as session:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with session.get("/api/camera_proxy/camera.camsim_webcam_1", headers=headers) as resp:
+            assert resp.status == 200
+            assert (await resp.read()).startswith(b"\xff\xd8")  # the simulated webcam's own JPEG
 
     async with (
         httpx2.AsyncClient(headers={"Authorization": f"Bearer {develop.bearer}"}) as http,
