@@ -26,7 +26,7 @@ from camsim import timestamp
 from scripts.lib.hass import HassProcess, add_tapo_camera, start_onboarded, ws_command
 from scripts.lib.sims import Sim, start_sim, stop_sim
 
-from . import glass, webrtc
+from . import glass, usb, webrtc
 from .measure import cpu_share, mjpeg_frames, p50, percentile, process_tree, rss_mb
 from .peer import mcp_figures
 
@@ -328,12 +328,18 @@ async def bench_webrtc(ha: HA, camera: str, sim: Sim) -> dict[str, Any]:
 # --- orchestration ----------------------------------------------------------------------------
 
 
-SECTIONS = ("memory", "snapshot", "viewers", "ttff", "webrtc", "mcp", "setup")
+SECTIONS = ("memory", "snapshot", "viewers", "ttff", "webrtc", "mcp", "setup", "usb")
 
 
 async def run(sections: set[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     started = time.monotonic()
+    if "usb" in sections:  # its own hass and simulated webcams (bench/usb.py)
+        results["usb"] = await usb.bench_usb()
+        save(results)
+        if sections == {"usb"}:
+            results["bench"] = {"seconds": round(time.monotonic() - started, 1)}
+            return results
     with tempfile.TemporaryDirectory(prefix="camera-hub-bench-") as tmp:
         sims = [
             start_sim(
@@ -421,6 +427,10 @@ TABLE = [
     ),
     ("webrtc_first", "via_ha_p50_ms", "WebRTC first frame through HA p50 (ms)", None, "target ≤ 400"),
     ("webrtc_viewers", "ratio", "HA CPU 10 / 1 WebRTC viewers", "cpu_10_pct", "% of a core, 10 viewers"),
+    ("usb", "ratio", "HA CPU 10 / 1 MJPEG viewers, USB webcam", "baseline_ratio", "ffmpeg per viewer"),
+    ("usb", "cpu_10", "HA CPU, 10 webcam viewers (% core)", "baseline_cpu_10", "10 ffmpeg"),
+    ("usb", "fps_per_viewer_min_10", "frames/s, slowest of 10 viewers", None, "webcam sends 30"),
+    ("usb", "device_opens_40", "webcam opens, 20 viewers + 20 snapshots", None, "target 1"),
     ("setup", "ten_with_unreachable_s", "setup 10 cams, 1 unreachable (s)", "one_s", "one camera (s)"),
     ("memory", "rss_per_camera_mb", "RSS per camera (MB)", None, "target ≤ 50"),
     ("mcp", "startup_s", "bridge startup (s)", "peer_startup_s", "ha-mcp startup (s)"),
