@@ -52,18 +52,31 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
+# HA frontend 20260930.5: `ha-web-rtc-player` re-runs its async `_startWebRtc` when the dashboard's
+# masonry layout re-attaches a card while the first start is still negotiating; the second
+# `setLocalDescription` on the same RTCPeerConnection throws. Seen as two `get_client_config` for one
+# entity 30 ms apart, before any answer from the integration; the player's video plays regardless
+# (the tests assert that separately). Only these messages, only as page errors, are set apart.
+_FRONTEND_WEBRTC_RESTART_RACE = (
+    "The order of m-lines in subsequent offer doesn't match",
+    "The SDP does not match the previously generated SDP",
+)
+
+
 @dataclass
 class FrontendWatch:
     """Everything that went wrong in a page since it was attached (or since the last `take`)."""
 
     problems: list[str] = field(default_factory=list)
+    # Known bugs of HA's frontend itself, recorded apart (and reported) instead of failing the test.
+    upstream_bugs: list[str] = field(default_factory=list)
     _commands: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def attach(cls, page: Page) -> FrontendWatch:
         watch = cls()
         page.on("console", watch._console)
-        page.on("pageerror", lambda error: watch.problems.append(f"page error: {error}"))
+        page.on("pageerror", watch._page_error)
         page.on("websocket", watch._websocket)
         page.on("request", watch._request)
         return watch
@@ -71,6 +84,13 @@ class FrontendWatch:
     def take(self) -> list[str]:
         problems, self.problems = self.problems, []
         return problems
+
+    def _page_error(self, error: Exception) -> None:
+        text = f"page error: {error}"
+        if any(marker in str(error) for marker in _FRONTEND_WEBRTC_RESTART_RACE):
+            self.upstream_bugs.append(text)
+        else:
+            self.problems.append(text)
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
