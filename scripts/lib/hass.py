@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -333,17 +333,7 @@ async def add_tapo_camera(
     Returns the flow's final result (`type` "create_entry" with `result` = the entry), or the form
     with its errors when the camera was refused.
     """
-    headers = {"Authorization": f"Bearer {hass.token}"}
-    async with aiohttp.ClientSession(hass.url, headers=headers) as session:
-
-        async def step(path: str, body: dict[str, Any]) -> dict[str, Any]:
-            async with session.post(path, json=body) as resp:
-                resp.raise_for_status()
-                result: dict[str, Any] = await resp.json()
-                return result
-
-        flow = await step("/api/config/config_entries/flow", {"handler": "camera_hub"})
-        flow_path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+    async with _config_flow(hass) as (step, flow_path):
         await step(flow_path, {"next_step_id": "tapo"})
         result = await step(
             flow_path,
@@ -369,6 +359,23 @@ async def add_usb_camera(hass: HassProcess, path: str) -> dict[str, Any]:
     the mode the flow proposes. Returns the flow's final result: `create_entry` for the first webcam,
     abort `usb_added` for the next ones, or the form with its errors.
     """
+    async with _config_flow(hass) as (step, flow_path):
+        result = await step(flow_path, {"next_step_id": "usb"})
+        if result.get("step_id") != "usb":
+            return result  # nothing to add (the form says why)
+        result = await step(flow_path, {"device": path})
+        if result.get("step_id") != "usb_mode":
+            return result
+        proposed = next(field["default"] for field in result["data_schema"] if field["name"] == "mode")
+        return await step(flow_path, {"mode": proposed})
+
+
+type FlowStep = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@contextlib.asynccontextmanager
+async def _config_flow(hass: HassProcess) -> AsyncIterator[tuple[FlowStep, str]]:
+    """A new camera_hub config flow over REST: a `step(path, body)` poster and the flow's path."""
     headers = {"Authorization": f"Bearer {hass.token}"}
     async with aiohttp.ClientSession(hass.url, headers=headers) as session:
 
@@ -379,15 +386,7 @@ async def add_usb_camera(hass: HassProcess, path: str) -> dict[str, Any]:
                 return result
 
         flow = await step("/api/config/config_entries/flow", {"handler": "camera_hub"})
-        flow_path = f"/api/config/config_entries/flow/{flow['flow_id']}"
-        result = await step(flow_path, {"next_step_id": "usb"})
-        if result.get("step_id") != "usb":
-            return result  # nothing to add (the form says why)
-        result = await step(flow_path, {"device": path})
-        if result.get("step_id") != "usb_mode":
-            return result
-        proposed = next(field["default"] for field in result["data_schema"] if field["name"] == "mode")
-        return await step(flow_path, {"mode": proposed})
+        yield step, f"/api/config/config_entries/flow/{flow['flow_id']}"
 
 
 async def camera_hub_entities(hass: HassProcess) -> list[str]:

@@ -95,21 +95,16 @@ def start_sim(*args: str, host: str = "127.0.0.1", die_with_parent: bool = False
         if option not in args:
             options += [option, "0"]
     options += list(args)
-    argv, env = (
-        guarded("camsim", *options) if die_with_parent else ([sys.executable, "-m", "camsim", *options], None)
-    )
-    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        process.wait(timeout=10)
-        raise RuntimeError(f"camsim exited with {process.returncode} before announcing itself")
-    return Sim(process, json.loads(line))
+    return _launch_camsim(options, die_with_parent)
 
 
 def start_usb_sim(*args: str, die_with_parent: bool = False) -> Sim:
     """Start `camsim usb` (simulated webcams: `--devices N`, `--dir DIR`, …); its line has no host."""
-    options = ["usb", *args]
+    return _launch_camsim(["usb", *args], die_with_parent)
+
+
+def _launch_camsim(options: list[str], die_with_parent: bool) -> Sim:
+    """`python -m camsim <options>` until it prints its JSON line."""
     argv, env = (
         guarded("camsim", *options) if die_with_parent else ([sys.executable, "-m", "camsim", *options], None)
     )
@@ -118,7 +113,7 @@ def start_usb_sim(*args: str, die_with_parent: bool = False) -> Sim:
     line = process.stdout.readline()
     if not line:
         process.wait(timeout=10)
-        raise RuntimeError(f"camsim usb exited with {process.returncode} before announcing itself")
+        raise RuntimeError(f"camsim {options[0]} exited with {process.returncode} before announcing itself")
     return Sim(process, json.loads(line))
 
 

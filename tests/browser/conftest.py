@@ -6,12 +6,8 @@ network, the Cameras dashboard), so the browser sees exactly what a person tryin
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -24,14 +20,14 @@ import pytest_socket
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 from scripts.lib.browser import FrontendWatch, chromium, login
-from scripts.lib.hass import ROOT, free_port
+from scripts.lib.hass import free_port
 from scripts.lib.sims import stop_process
+from tests.helpers.develop import start_develop
 from tests.helpers.real_hass import sockets_allowed
 
 # Loopback network of the demo's cameras: not scripts/develop's default (a developer's demo may be
 # running) nor tests/e2e/test_develop.py's.
 NETWORK = "127.0.8"
-READY_WITHIN = 180.0
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 # Set by scripts/screenshots: the directory the dashboard's screenshots are written to.
 SCREENSHOTS_ENV = "CAMERA_HUB_SCREENSHOTS"
@@ -60,24 +56,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with sockets_allowed():
         port = free_port()
     argv = ["--port", str(port), "--data", str(data), "--camera-network", NETWORK]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.lib.develop", *argv],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    process, ready = start_develop(*argv)
     try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + READY_WITHIN
-        # develop prints READY once everything answers; reading its lines is the wait.
-        for line in process.stdout:
-            if line.startswith("READY "):
-                break
-            assert time.monotonic() < deadline, "scripts/develop did not get ready"
-        else:
-            pytest.fail(f"scripts/develop exited with {process.wait()} before READY")
-        yield Demo(json.loads(line.removeprefix("READY ")), data)
+        yield Demo(ready, data)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,15 +19,15 @@ from mcp.client import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from scripts.lib.dashboard import URL_PATH
-from scripts.lib.hass import ROOT, free_port, ws_command
+from scripts.lib.hass import free_port, ws_command
 from scripts.lib.sims import processes_mentioning
+from tests.helpers.develop import start_develop
 
 READY_KEYS = {
     "ha_url", "username", "password", "token_file", "mcp_url", "mcp_token_file", "cameras", "simulators",
     "dashboard_url",
 }  # fmt: skip
 NETWORK = "127.0.9"
-READY_WITHIN = 180.0
 
 
 @dataclass
@@ -43,24 +41,8 @@ class Demo:
 @pytest.fixture
 def develop(socket_enabled: None, tmp_path: Path) -> Iterator[Demo]:
     argv = ["--port", str(free_port()), "--data", str(tmp_path), "--camera-network", NETWORK]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.lib.develop", *argv],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    process, ready = start_develop(*argv)
     try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + READY_WITHIN
-        # develop prints READY once everything answers; reading its lines is the wait.
-        for line in process.stdout:
-            if line.startswith("READY "):
-                break
-            assert time.monotonic() < deadline, "scripts/develop did not get ready"
-        else:
-            pytest.fail(f"scripts/develop exited with {process.wait()} before READY")
-        ready = json.loads(line.removeprefix("READY "))
         token = Path(ready["token_file"]).read_text().strip()
         yield Demo(process, ready, token, Path(ready["mcp_token_file"]).read_text().strip())
     finally:
