@@ -78,6 +78,8 @@ def every_tile_plays(page: Page) -> dict[str, str]:
 
 def dashboard_plays_every_camera_live(page: Page, demo: Demo, artifacts: Path) -> None:
     open_page(page, demo.ready["dashboard_url"], CARDS)
+    # Cards render one by one: wait until the last camera's card exists (Playwright's own wait).
+    page.locator(CARDS).nth(len(demo.ready["simulators"]) - 1).wait_for()
     assert page.locator(CARDS).count() >= len(demo.ready["simulators"])
     played = every_tile_plays(page)
     reported = {name: stream_types(page, entity) for name, entity in CAMERAS.items()}
