@@ -11,9 +11,9 @@ never handle a vendor library's exceptions.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
@@ -101,14 +101,84 @@ class Capabilities:
     siren: bool = False
     reboot: bool = False
     calibrate: bool = False
-    motion_events: bool = False
+    motion_events: bool = False  # Tapo's ONVIF motion: the "motion" event entity (same as MOTION_EVENTS)
     continuous_move: bool = False
+    light: bool = False  # a floodlight/spotlight the user switches (Ring)
+    # The camera's event entities beyond `motion_events` (Ring: ding, motion with subtypes, intercom
+    # unlock; Furbo: one entity with the pet camera's vocabulary). A pushed CameraEvent goes to the
+    # entity whose spec lists its `type`.
+    events: tuple[EventSpec, ...] = ()
+    # The brand's own on/off settings (Furbo: each smart alert the account has): a switch each.
+    toggles: tuple[Toggle, ...] = ()
+    # The brand's own readings (Ring: battery, Wi-Fi signal, push listener; Furbo: today's activity,
+    # subscription): a sensor each, its value in `CameraState.readings[key]`.
+    readings: tuple[Reading, ...] = ()
+    # Recordings/clips the cloud keeps (`CameraBackend.media()`), browsable in HA's media browser.
+    media: bool = False
     # Stream keys with a camera entity each: "hd" is the device's main camera entity, "sd" a
     # second one (disabled by default). `CameraBackend.video(stream)` says how each is had.
     streams: tuple[str, ...] = ()
     # The values the diagnostic "control method" sensor can show (how Camera Hub reaches the
     # camera's controls); empty: the brand has one way only, and no such sensor.
     control_methods: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventSpec:
+    """One event entity: `key` makes its unique id, `translation_key` its name (entity.event.<key> in
+    strings.json, with the event types' names as state attributes), `device_class` an
+    EventDeviceClass value ("motion", "doorbell", "button") or None."""
+
+    key: str
+    translation_key: str
+    event_types: tuple[str, ...]
+    device_class: str | None = None
+
+
+MOTION_EVENTS = EventSpec(
+    key="motion", translation_key="motion", event_types=("motion",), device_class="motion"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Toggle:
+    """A brand-specific switch. Its name is `entity.switch.<translation_key>` with `placeholders`
+    (Furbo: translation_key "smart_alert", placeholders {"alert": "Barking"})."""
+
+    key: str
+    translation_key: str
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+    config: bool = True  # a setting (entity category config) rather than a primary control
+    enabled_default: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reading:
+    """A brand-specific sensor. `device_class`/`state_class` are SensorDeviceClass/SensorStateClass
+    values ("battery", "signal_strength", "timestamp", "enum"; "measurement", "total_increasing");
+    an "enum" lists its `options` (translated under entity.sensor.<translation_key>.state)."""
+
+    key: str
+    translation_key: str
+    device_class: str | None = None
+    state_class: str | None = None
+    unit: str | None = None
+    options: tuple[str, ...] = ()
+    diagnostic: bool = False
+    enabled_default: bool = True
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice:
+    """Something its owner should know while it lasts: a repair issue (translation key `issue`, with
+    `name` plus `placeholders`), raised while state reads report it and deleted when they stop.
+    Ring: the push channel keeps failing; Furbo: no subscription, so no events."""
+
+    issue: str
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+    severity: str = "warning"  # an ir.IssueSeverity value
+    learn_more_url: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +212,11 @@ class CameraState:
     led: bool | None = None
     night_vision: str | None = None
     presets: dict[str, str] = field(default_factory=dict)
+    light: bool | None = None
+    siren: bool | None = None
+    toggles: dict[str, bool] = field(default_factory=dict)  # Toggle.key → on
+    readings: dict[str, Any] = field(default_factory=dict)  # Reading.key → value (a datetime for "timestamp")
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +225,8 @@ class CameraEvent:
 
     type: str
     active: bool = True  # False: the condition ended (motion stopped); no new occurrence
+    # Shown on the event entity with the event (Ring: subtype "human"; Furbo: caption, time,
+    # thumbnail URL). Never credentials; a signed URL only where the brand's link is meant to be shared.
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -263,8 +340,59 @@ class CloudWebRtcVideo(Protocol):
 
     def close_session(self, session_id: str) -> None: ...
 
+    async def async_picture(self) -> Picture | None:
+        """The freshest picture the cloud allows (Ring: an on-demand snapshot for wired cameras, else
+        the newest event's frame); None when it has none."""
 
-type VideoSource = RtspVideo | CaptureVideo | CloudWebRtcVideo
+
+@dataclass(frozen=True, kw_only=True)
+class Picture:
+    """A still from the cloud, with what it is: never an old picture presented as new."""
+
+    jpeg: bytes
+    taken_at: datetime  # when the camera took it (aware, UTC); the camera entity shows its age
+    kind: str  # "snapshot" (taken on request), "event" (the newest event's picture), "recording"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StillVideo:
+    """No live video Camera Hub can show; the newest still the cloud keeps (Furbo: the last event's
+    thumbnail). The camera entity is named for what it shows (its own translation key)."""
+
+    picture: Callable[[], Coroutine[Any, Any, Picture | None]]
+    translation_key: str = "last_event"
+
+
+type VideoSource = RtspVideo | CaptureVideo | CloudWebRtcVideo | StillVideo
+
+
+# --- recordings and clips in HA's media browser --------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class MediaItem:
+    id: str  # stable within the camera; resolved again on every play
+    title: str
+    taken_at: datetime
+    content_type: str  # "video/mp4", "image/jpeg"
+    thumbnail: bool = False  # whether `MediaLibrary.async_open(id, thumbnail=True)` has a picture
+
+
+@dataclass(frozen=True, kw_only=True)
+class MediaBody:
+    content_type: str
+    chunks: AsyncIterator[bytes]
+    size: int | None = None
+
+
+class MediaLibrary(Protocol):
+    """A camera's recordings in the cloud. Links are fetched fresh on every open (signed URLs
+    expire): an expired one is fetched again, never shown broken."""
+
+    async def async_items(self) -> Sequence[MediaItem]: ...
+
+    async def async_open(self, item_id: str, *, thumbnail: bool = False) -> MediaBody:
+        """The item's bytes (Camera Hub serves them to the browser through HA, authenticated)."""
 
 
 # --- the protocols -------------------------------------------------------------------------
@@ -293,13 +421,16 @@ class CameraBackend(Protocol):
     def video(self, stream: str) -> VideoSource | None:
         """How the picture of `stream` (one of `capabilities.streams`) is had; None: no video."""
 
+    def media(self) -> MediaLibrary | None:
+        """The camera's recordings when `capabilities.media`; None otherwise."""
+
     def diagnostics(self) -> dict[str, Any]:
         """Brand-specific facts for a bug report (redacted by the core with the brand's keys)."""
 
     async def async_read_state(self) -> CameraState: ...
 
     async def async_set_switch(self, key: str, on: bool) -> None:
-        """privacy, motion_detection, person_detection or led."""
+        """privacy, motion_detection, person_detection, led, light, siren, or a Toggle's key."""
 
     async def async_set_night_vision(self, mode: str) -> None: ...
 

@@ -391,6 +391,9 @@ class TapoBackend:
 
         return lookup
 
+    def media(self) -> None:
+        return None  # no recordings Camera Hub can browse
+
     def video(self, stream: str) -> VideoSource | None:
         return self._videos.get(stream)
 

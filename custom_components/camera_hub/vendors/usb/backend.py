@@ -122,6 +122,9 @@ class UsbBackend:
         )
         self._first_read = True
 
+    def media(self) -> None:
+        return None  # no recordings Camera Hub can browse
+
     def video(self, stream: str) -> VideoSource | None:
         return self._video if stream == STREAM else None
 
