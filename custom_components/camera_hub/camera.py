@@ -5,6 +5,11 @@ packets, streaming/webrtc.py), HA's HLS when the user chose it (option "Live vie
 hub for sources without H.264 (USB MJPEG webcams). `stream_source` stays the RTSP URL wherever there
 is one, for HA's recorder, HomeKit and go2rtc.
 
+Cloud brands: a `CloudWebRtcVideo` (Ring) is answered by the brand's cloud (native WebRTC passed through,
+no `stream_source`: there is no RTSP), its stills from the cloud; a `StillVideo` (Furbo) is a camera
+entity named for what it shows ("Last event"), without live view. Their attributes say what the
+picture is and when it was taken (`picture_kind`, `picture_taken_at`).
+
 Each entity belongs to one camera of the entry (`self.camera`, a `cameras.CameraRuntime`): its backend
 (`self.camera.backend`, and `.video(stream)` for the stream's video source), its coordinator and the
 frame hub of its stream (`self.camera.hubs[stream]`).
@@ -12,10 +17,21 @@ frame hub of its stream (`self.camera.hubs[stream]`).
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
 from aiohttp import web
 from homeassistant.components.camera import Camera, CameraEntityDescription
 from homeassistant.components.camera.const import CameraEntityFeature
-from homeassistant.components.camera.webrtc import WebRTCAnswer, WebRTCError, WebRTCSendMessage
+from homeassistant.components.camera.webrtc import (
+    WebRTCAnswer,
+    WebRTCCandidate,
+    WebRTCError,
+    WebRTCMessage,
+    WebRTCSendMessage,
+)
 from homeassistant.components.web_rtc import async_get_ice_servers
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
@@ -36,7 +52,19 @@ from .const import (
 from .entity import CameraHubEntity
 from .streaming.frames import FrameHub
 from .streaming.webrtc import IceServer, WebRtcError, WebRtcServer
-from .vendors.base import CameraHubError, CaptureVideo, Direction, RtspVideo, VideoSource
+from .vendors.base import (
+    CameraHubError,
+    CaptureVideo,
+    CloudWebRtcVideo,
+    Direction,
+    Picture,
+    RtspVideo,
+    StillVideo,
+    VideoSource,
+    WebRtcAnswer,
+    WebRtcCandidate,
+    WebRtcMessage,
+)
 
 PARALLEL_UPDATES = 0
 _BOUNDARY = "camerahubframe"
@@ -73,6 +101,11 @@ def _camera_entity(
 ) -> CameraHubCamera:
     """The entity class decides the frontend's player: HA fixes it per class (native WebRTC or not)."""
     video = camera.backend.video(stream)
+    if isinstance(video, StillVideo):
+        still = CameraEntityDescription(key=video.translation_key, translation_key=video.translation_key)
+        return CameraHubStillCamera(camera, still, stream, max_age)
+    if isinstance(video, CloudWebRtcVideo):
+        return CameraHubCloudCamera(camera, description, stream, max_age)
     if webrtc and stream in camera.hubs and _carries_h264(video):
         return CameraHubWebRtcCamera(camera, description, stream, max_age)
     return CameraHubCamera(camera, description, stream, max_age)
@@ -238,3 +271,157 @@ class CameraHubWebRtcCamera(CameraHubCamera):
     @callback
     def close_webrtc_session(self, session_id: str) -> None:
         self._webrtc.close(session_id)
+
+
+# --- cloud pictures: what the picture is and when it was taken, never an old one passed as new ----
+
+PICTURE_KIND = "picture_kind"
+PICTURE_TAKEN_AT = "picture_taken_at"
+
+
+class CloudPictureCamera(CameraHubCamera):
+    """Stills the brand's cloud keeps: fetched at most once per `max_age` (concurrent requests share one
+    fetch); the attributes describe exactly the picture served. A failed fetch serves the previous
+    picture, still labelled with its own time, or none."""
+
+    def __init__(
+        self,
+        camera: CameraRuntime,
+        description: CameraEntityDescription,
+        stream: str,
+        max_age: float,
+    ) -> None:
+        super().__init__(camera, description, stream, max_age)
+        self._picture: Picture | None = None
+        self._fetched_at = 0.0  # monotonic
+        self._fetch_lock = asyncio.Lock()
+
+    async def _async_fetch_picture(self) -> Picture | None:
+        raise NotImplementedError
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        if (picture := self._picture) is None:
+            return None
+        return {PICTURE_KIND: picture.kind, PICTURE_TAKEN_AT: picture.taken_at.isoformat(timespec="seconds")}
+
+    async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
+        async with self._fetch_lock:
+            if self._picture is None or time.monotonic() - self._fetched_at >= self._max_age:
+                await self._async_refresh_picture()
+        return self._picture.jpeg if self._picture else None
+
+    async def _async_refresh_picture(self) -> None:
+        try:
+            picture = await self._async_fetch_picture()
+        except CameraHubError as err:
+            self.coordinator.logger.debug("%s: no picture from the cloud: %s", self.entity_id, err)
+            return
+        self._fetched_at = time.monotonic()
+        if picture is None or picture == self._picture:
+            return
+        changed = self._picture is None or (picture.kind, picture.taken_at) != (
+            self._picture.kind,
+            self._picture.taken_at,
+        )
+        self._picture = picture
+        if changed:
+            # Before the bytes go out: whoever reads the state after the picture sees what it is.
+            self.async_write_ha_state()
+
+
+class CameraHubStillCamera(CloudPictureCamera):
+    """No live view Camera Hub can show: the newest still the cloud keeps (Furbo: the last event's)."""
+
+    def _has_stream(self, video: VideoSource | None) -> bool:
+        return False
+
+    async def _async_fetch_picture(self) -> Picture | None:
+        video = self.backend.video(self._stream)
+        return await video.picture() if isinstance(video, StillVideo) else None
+
+
+def _to_ha(message: WebRtcMessage) -> WebRTCMessage:
+    match message:
+        case WebRtcAnswer(sdp=sdp):
+            return WebRTCAnswer(sdp)
+        case WebRtcCandidate(candidate=candidate):
+            return WebRTCCandidate(candidate)
+        case _:
+            return WebRTCError(message.code, message.message)
+
+
+class CameraHubCloudCamera(CloudPictureCamera):
+    """Live view answered by the brand's cloud (Ring): HA's offer, candidates and close map one to one
+    onto the video source; the browser gets its media from the cloud. Stills are the cloud's."""
+
+    def __init__(
+        self,
+        camera: CameraRuntime,
+        description: CameraEntityDescription,
+        stream: str,
+        max_age: float,
+    ) -> None:
+        super().__init__(camera, description, stream, max_age)
+        self._sessions: set[str] = set()
+
+    def _has_stream(self, video: VideoSource | None) -> bool:
+        return True  # the frontend shows a player only for cameras that support streaming
+
+    def _cloud(self) -> CloudWebRtcVideo:
+        video = self.backend.video(self._stream)
+        if not isinstance(video, CloudWebRtcVideo):
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="not_supported")
+        return video
+
+    async def _async_fetch_picture(self) -> Picture | None:
+        return await self._cloud().async_picture()
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+
+        async def close_sessions(_: Event) -> None:
+            self._close_all()
+
+        self.async_on_remove(self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, close_sessions))
+
+    async def async_will_remove_from_hass(self) -> None:
+        self._close_all()
+        await super().async_will_remove_from_hass()
+
+    @callback
+    def _close_all(self) -> None:
+        for session_id in list(self._sessions):
+            self.close_webrtc_session(session_id)
+
+    async def async_handle_async_webrtc_offer(
+        self, offer_sdp: str, session_id: str, send_message: WebRTCSendMessage
+    ) -> None:
+        """Hand the browser's offer to the cloud; its answer, candidates and errors go to the browser."""
+        self._sessions.add(session_id)
+
+        def send(message: WebRtcMessage) -> None:
+            send_message(_to_ha(message))
+
+        try:
+            await self._cloud().async_offer(session_id, offer_sdp, send)
+        except CameraHubError as err:
+            self._sessions.discard(session_id)
+            send_message(WebRTCError("camera_hub_offer_failed", str(err)))
+
+    async def async_on_webrtc_candidate(self, session_id: str, candidate: RTCIceCandidateInit) -> None:
+        try:
+            await self._cloud().async_candidate(session_id, candidate)
+        except CameraHubError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="webrtc_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+
+    @callback
+    def close_webrtc_session(self, session_id: str) -> None:
+        self._sessions.discard(session_id)
+        video = self.backend.video(self._stream)
+        if isinstance(video, CloudWebRtcVideo):
+            video.close_session(session_id)

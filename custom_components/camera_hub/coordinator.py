@@ -1,4 +1,5 @@
-"""One coordinator per camera: batched state reads, pushed events, and lifting a limitation."""
+"""One coordinator per camera: batched state reads, pushed events, lifting a limitation, and the
+brand's notices as repair issues while reads report them."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from .vendors.base import (
     CameraState,
     Connection,
     LockedOut,
+    Notice,
     NotSupported,
     Unsubscribe,
 )
@@ -33,6 +35,10 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 type EventListener = Callable[[CameraEvent], None]
+
+# Marks a repair issue as a notice's (`issue.data["kind"]`), so notices and limitations never clear
+# each other's issues.
+_NOTICE = "notice"
 
 
 class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
@@ -72,7 +78,7 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
         ):
             await self.async_retry_limited()
         try:
-            return await self.backend.async_read_state()
+            state = await self.backend.async_read_state()
         except AuthFailed as err:
             remember_rejected_credential(self.hass, self.config_entry, err)
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
@@ -90,6 +96,8 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
                 if err.translation_key
                 else {"error": str(err)},
             ) from err
+        self._async_report_notices(state.notices)
+        return state
 
     # --- limitations: a repair issue while the camera runs with less than it has -----------
 
@@ -127,8 +135,40 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
                 domain == DOMAIN
                 and data.get("entry_id") == entry_id
                 and data.get("camera_id") in (None, self.camera_id)
+                and data.get("kind") != _NOTICE
             ):
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    # --- notices: a repair issue for as long as the camera's reads report it ------------------
+
+    @callback
+    def _async_report_notices(self, notices: tuple[Notice, ...]) -> None:
+        """Raise an issue per reported notice; delete this camera's notice issues no longer reported
+        (also those left from before a restart)."""
+        entry_id = self.config_entry.entry_id
+        reported = {self._issue_id(notice.issue): notice for notice in notices}
+        for (domain, issue_id), issue in list(ir.async_get(self.hass).issues.items()):
+            data = issue.data or {}
+            if (
+                domain == DOMAIN
+                and data.get("kind") == _NOTICE
+                and data.get("entry_id") == entry_id
+                and data.get("camera_id") == self.camera_id
+                and issue_id not in reported
+            ):
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        for issue_id, notice in reported.items():
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity(notice.severity),
+                translation_key=notice.issue,
+                translation_placeholders={"name": self.title, **notice.placeholders},
+                learn_more_url=notice.learn_more_url,
+                data={"entry_id": entry_id, "camera_id": self.camera_id, "kind": _NOTICE},
+            )
 
     async def async_retry_limited(self) -> bool:
         """Try to lift the camera's limitation; on success the entry reloads with full capabilities.
@@ -164,6 +204,8 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
             self._unsubscribe_events = None
 
     async def async_shutdown(self) -> None:
+        # A notice lasts while a running camera reports it: not past its unload or its leaving.
+        self._async_report_notices(())
         if self._unsubscribe_events is not None:
             await self._unsubscribe_events()
             self._unsubscribe_events = None

@@ -1,4 +1,5 @@
-"""Events the camera pushes (Tapo: motion over ONVIF PullPoint)."""
+"""Events the camera pushes: one entity per event spec the brand declares (Tapo: motion over ONVIF;
+Ring: ding, motion, intercom unlock; Furbo: the pet camera's vocabulary)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,27 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .cameras import CameraHubConfigEntry, CameraRuntime
 from .entity import CameraHubEntity
-from .vendors.base import CameraEvent
+from .vendors.base import MOTION_EVENTS, CameraEvent, Capabilities, EventSpec
 
 PARALLEL_UPDATES = 0
-MOTION_EVENT = "motion"
 
-MOTION = EventEntityDescription(
-    key="motion", translation_key="motion", device_class=EventDeviceClass.MOTION, event_types=[MOTION_EVENT]
-)
+
+def event_specs(capabilities: Capabilities) -> list[EventSpec]:
+    """The camera's event entities: Tapo's motion first, then the brand's, one per key."""
+    specs = [MOTION_EVENTS] if capabilities.motion_events else []
+    for spec in capabilities.events:
+        if all(spec.key != known.key for known in specs):
+            specs.append(spec)
+    return specs
+
+
+def _description(spec: EventSpec) -> EventEntityDescription:
+    return EventEntityDescription(
+        key=spec.key,
+        translation_key=spec.translation_key,
+        device_class=EventDeviceClass(spec.device_class) if spec.device_class else None,
+        event_types=list(spec.event_types),
+    )
 
 
 async def async_setup_entry(
@@ -23,20 +37,23 @@ async def async_setup_entry(
 ) -> None:
     @callback
     def add(camera: CameraRuntime) -> None:
-        if camera.backend.capabilities.motion_events:
-            async_add_entities([MotionEvent(camera, MOTION)])
+        async_add_entities(
+            CameraHubEvent(camera, _description(spec)) for spec in event_specs(camera.backend.capabilities)
+        )
 
     entry.async_on_unload(entry.runtime_data.async_for_each_camera(add))
 
 
-class MotionEvent(CameraHubEntity, EventEntity):
+class CameraHubEvent(CameraHubEntity, EventEntity):
+    """Fires the pushed events whose type this entity lists, with the brand's attributes."""
+
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         self.async_on_remove(self.coordinator.async_add_event_listener(self._handle_event))
 
     @callback
     def _handle_event(self, event: CameraEvent) -> None:
-        # An event marks motion starting; its end is no new occurrence.
-        if event.type == MOTION_EVENT and event.active:
-            self._trigger_event(MOTION_EVENT)
+        # An event marks something starting; the end of a condition (motion stopped) is no new occurrence.
+        if event.active and event.type in self.event_types:
+            self._trigger_event(event.type, dict(event.attributes) or None)
             self.async_write_ha_state()

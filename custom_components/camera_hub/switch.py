@@ -1,4 +1,5 @@
-"""Privacy, motion detection, person detection and the status LED."""
+"""Privacy, motion detection, person detection, the status LED, a floodlight and a siren, and the brand's
+own on/off settings (`Capabilities.toggles`: Furbo's smart alerts)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .cameras import CameraHubConfigEntry, CameraRuntime
 from .entity import CameraHubEntity
-from .vendors.base import CameraState, Capabilities
+from .vendors.base import CameraState, Capabilities, Toggle
 
 PARALLEL_UPDATES = 1
 
@@ -52,7 +53,32 @@ SWITCHES = (
         exists_fn=lambda c: c.led,
         value_fn=lambda s: s.led,
     ),
+    CameraHubSwitchDescription(
+        key="light",
+        translation_key="light",
+        exists_fn=lambda c: c.light,
+        value_fn=lambda s: s.light,
+    ),
+    CameraHubSwitchDescription(
+        key="siren",
+        translation_key="siren",
+        exists_fn=lambda c: c.siren,
+        value_fn=lambda s: s.siren,
+    ),
 )
+
+
+def _toggle_description(toggle: Toggle) -> CameraHubSwitchDescription:
+    key = toggle.key
+    return CameraHubSwitchDescription(
+        key=key,
+        translation_key=toggle.translation_key,
+        translation_placeholders=dict(toggle.placeholders),
+        entity_category=EntityCategory.CONFIG if toggle.config else None,
+        entity_registry_enabled_default=toggle.enabled_default,
+        exists_fn=lambda c: True,
+        value_fn=lambda s: s.toggles.get(key),
+    )
 
 
 async def async_setup_entry(
@@ -61,7 +87,9 @@ async def async_setup_entry(
     @callback
     def add(camera: CameraRuntime) -> None:
         capabilities = camera.backend.capabilities
-        async_add_entities(CameraHubSwitch(camera, d) for d in SWITCHES if d.exists_fn(capabilities))
+        descriptions = [d for d in SWITCHES if d.exists_fn(capabilities)]
+        descriptions += [_toggle_description(toggle) for toggle in capabilities.toggles]
+        async_add_entities(CameraHubSwitch(camera, d) for d in descriptions)
 
     entry.async_on_unload(entry.runtime_data.async_for_each_camera(add))
 
