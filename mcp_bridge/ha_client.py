@@ -27,6 +27,7 @@ MAIN_CAMERA = "camera"
 """Key of the device's main camera entity in `Camera.entities` (it has no translation key)."""
 _MAIN_CAMERA_KEY = "hd"
 """The main camera entity's key in its unique id (docs/entities.md)."""
+_SD_CAMERA = "sd_stream"
 
 _CONNECT_TIMEOUT = 10.0
 _REQUEST_TIMEOUT = 30.0
@@ -99,14 +100,20 @@ class Camera:
 
     @property
     def camera_entity(self) -> str | None:
-        return self.entities.get(MAIN_CAMERA)
+        """The entity that shows the camera's picture: its main camera, or a cloud camera's still
+        ("Last event") where it has no live one."""
+        if main := self.entities.get(MAIN_CAMERA):
+            return main
+        return next(
+            (e for key, e in self.entities.items() if e.startswith("camera.") and key != _SD_CAMERA), None
+        )
 
     @property
     def capabilities(self) -> list[str]:
         """What the bridge can do with this camera, derived from which entities exist (docs/entities.md)."""
         has = self.entities.__contains__
         caps = {
-            "snapshot": has(MAIN_CAMERA),
+            "snapshot": self.camera_entity is not None,
             "record": has(MAIN_CAMERA),
             "pan": has("pan_left") and has("pan_right"),
             "tilt": has("tilt_up") and has("tilt_down"),
@@ -118,6 +125,9 @@ class Camera:
             "led": has("led"),
             "reboot": has("reboot"),
             "motion_events": has("motion"),
+            "events": bool(self.event_entities),
+            "light": has("light"),
+            "siren": has("siren"),
         }
         return [name for name, present in caps.items() if present]
 
@@ -173,6 +183,8 @@ def group_cameras(
     for device_id, device in ours.items():
         name = str(device.get("name_by_user") or device.get("name") or device_id)
         entity_map = by_device[device_id]
+        if not any(entity_id.startswith("camera.") for entity_id in entity_map.values()):
+            continue  # an account's own device (Ring, Furbo), or a camera without a picture entity yet
         main = entity_map.get(MAIN_CAMERA)
         slug = main.split(".", 1)[1] if main else slugify(name)
         entry_id = next((e for e in device.get("config_entries") or [] if e in entries), None)

@@ -14,7 +14,7 @@ from fastmcp.exceptions import ToolError
 from fastmcp.utilities.types import Image
 from pydantic import Field
 
-from mcp_bridge.ha_client import Camera, HAClient, HANotFound
+from mcp_bridge.ha_client import Camera, HAClient, HANotFound, redact_url
 from mcp_bridge.tools._common import (
     CameraName,
     camera_ref,
@@ -27,6 +27,11 @@ from mcp_bridge.tools._common import (
 MAX_IMAGE_BYTES = 1_000_000
 MAX_IMAGE_SIDE = 1568
 MAX_CLIP_SECONDS = 60
+# What a cloud camera says about the picture it serves (docs/entities.md).
+PICTURE_KIND = "picture_kind"
+PICTURE_TAKEN_AT = "picture_taken_at"
+# Event attributes every event entity has; the rest are the brand's (subtype, caption, …).
+_HA_EVENT_ATTRIBUTES = frozenset({"event_type", "event_types", "device_class", "friendly_name", "icon"})
 
 Width = Annotated[
     int, Field(ge=160, le=MAX_IMAGE_SIDE, description="Picture width in pixels, 160-1568 (default 1024).")
@@ -86,13 +91,17 @@ def _privacy_on(client: HAClient, cam: Camera) -> bool:
 
 
 @tool_errors
-async def get_snapshot(client: HAClient, camera: CameraName, width: Width = 1024) -> Image:
+async def get_snapshot(
+    client: HAClient, camera: CameraName, width: Width = 1024
+) -> Image | list[Image | str]:
     """Take a picture with a camera now and return it as a JPEG image you can look at.
 
     Use it whenever the user wants to see something ("show me the garden camera", "is the door open?").
+    Cloud cameras may return an older picture (an event's); a line then says what it is and its age.
     """
     cam = await resolve_camera(client, camera)
-    (entity_id,) = require(cam, "camera", what="take pictures")
+    if (entity_id := cam.camera_entity) is None:
+        raise ToolError(f"'{cam.name}' has no camera entity to take pictures with.")
     require_online(client, cam)
     if _privacy_on(client, cam):
         raise ToolError(
@@ -101,7 +110,36 @@ async def get_snapshot(client: HAClient, camera: CameraName, width: Width = 1024
     data, content_type = await client.camera_image(entity_id, width)
     if content_type not in ("image/jpeg", "image/jpg"):
         raise ToolError(f"'{cam.name}' sent {content_type or 'no picture'} instead of a JPEG picture.")
-    return Image(data=await asyncio.to_thread(fit_jpeg, data, width), format="jpeg")
+    image = Image(data=await asyncio.to_thread(fit_jpeg, data, width), format="jpeg")
+    # Read after the picture: a cloud camera labels the picture it just served (picture_kind/_taken_at).
+    state = await client.get_json(f"/api/states/{entity_id}")
+    if (label := picture_label(cam.name, (state or {}).get("attributes") or {})) is not None:
+        return [image, label]
+    return image
+
+
+def picture_label(name: str, attributes: dict[str, Any], now: datetime | None = None) -> str | None:
+    """ "Front door: event picture taken 3 min ago (2026-12-01T10:02:00+00:00)" for a cloud picture;
+    None for a live camera's (it has no picture attributes)."""
+    kind, taken = attributes.get(PICTURE_KIND), attributes.get(PICTURE_TAKEN_AT)
+    if not isinstance(kind, str) or not isinstance(taken, str):
+        return None
+    try:
+        taken_at = datetime.fromisoformat(taken).astimezone(UTC)
+    except ValueError:
+        return f"{name}: {kind} picture (taken at an unknown time)"
+    age = max(0.0, ((now or datetime.now(UTC)) - taken_at).total_seconds())
+    return f"{name}: {kind} picture taken {_age(age)} ({taken_at.isoformat(timespec='seconds')})"
+
+
+def _age(seconds: float) -> str:
+    if seconds < 90:
+        return "just now" if seconds < 10 else f"{seconds:.0f} s ago"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} days ago"
 
 
 @tool_errors
@@ -153,7 +191,8 @@ async def record_clip(
 async def get_recent_events(
     client: HAClient, camera: CameraName, hours: Hours = 24, limit: Limit = 20
 ) -> dict[str, Any]:
-    """Recent motion (and doorbell) events of a camera, newest first, with their times.
+    """Recent events of a camera (motion, doorbell rings, intercom unlocks, pet activity), newest first,
+    with their times and details (e.g. person/motion subtype, caption).
 
     Use it for "was there motion at the front door tonight?" or "when did someone last ring?".
     """
@@ -191,4 +230,20 @@ def _event(entity_id: str, state: str, attributes: dict[str, Any]) -> dict[str, 
     event: dict[str, Any] = {"time": when, "type": kind, "entity_id": entity_id}
     if "active" in attributes:
         event["active"] = attributes["active"]
+    details = {
+        k: _shareable(v) for k, v in attributes.items() if k not in _HA_EVENT_ATTRIBUTES and k != "active"
+    }
+    if details:
+        event["details"] = details
     return event
+
+
+def _shareable(value: Any) -> Any:
+    """A cloud's signed link loses its query (the signature); nothing else in an event is secret."""
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return redact_url(value)
+    if isinstance(value, dict):
+        return {k: _shareable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shareable(v) for v in value]
+    return value

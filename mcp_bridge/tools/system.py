@@ -138,6 +138,13 @@ async def remove_camera(client: HAClient, camera: CameraName) -> dict[str, Any]:
         raise ToolError(
             f"'{cam.name}' has no Camera Hub entry to remove; remove it in Home Assistant instead."
         )
+    others = [c.name for c in await client.cameras() if c.config_entry_id == cam.config_entry_id and c != cam]
+    if others:
+        raise ToolError(
+            f"'{cam.name}' belongs to an account that also holds {', '.join(repr(n) for n in others)}; "
+            "removing its entry would remove them all. Remove the camera in the brand's app, or the account "
+            "in Home Assistant under Settings → Devices & services."
+        )
     result = await client.delete_json(f"/api/config/config_entries/entry/{cam.config_entry_id}")
     client.registry_changed()
     return {**camera_ref(cam), "removed": True, "restart_needed": bool((result or {}).get("require_restart"))}

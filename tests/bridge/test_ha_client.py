@@ -196,9 +196,29 @@ def test_cameras_are_grouped_from_the_registries_per_the_entity_contract() -> No
         "privacy",
         "reboot",
         "motion_events",
+        "events",
     ]
     assert front.entities["reboot"] == "button.front_door_restart"
     assert front.camera_entity == "camera.front_door"
     assert front.event_entities == ["event.front_door_motion"]
     assert garage.capabilities == ["snapshot", "record"]
     assert dict(garage.entities) == {"camera": "camera.garage"}
+
+
+def test_an_accounts_own_device_is_no_camera_and_a_still_camera_takes_the_pictures() -> None:
+    devices: list[dict[str, Any]] = [
+        {"id": "h", "name": "demo@furbo.test", "identifiers": [["camera_hub", "furbo-account"]]},
+        {"id": "f", "name": "Dog cam", "identifiers": [["camera_hub", "F1"]], "config_entries": ["e1"]},
+    ]
+    entities = [
+        {"ei": "camera.dog_cam_last_event", "pl": "camera_hub", "di": "f", "tk": "last_event"},
+        {"ei": "event.dog_cam_pet_event", "pl": "camera_hub", "di": "f", "tk": "pet_event"},
+        {"ei": "switch.dog_cam_barking_alert", "pl": "camera_hub", "di": "f", "tk": "smart_alert"},
+    ]
+    (dog,) = group_cameras(["e1"], devices, entities)
+    assert dog.name == "Dog cam"
+    assert dog.slug == "dog_cam"
+    assert dog.camera_entity == "camera.dog_cam_last_event"
+    assert "snapshot" in dog.capabilities
+    assert "events" in dog.capabilities
+    assert "record" not in dog.capabilities  # a still is no stream to record

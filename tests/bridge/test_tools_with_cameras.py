@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
+from fastmcp.utilities.types import Image
 
 from camsim import timestamp
 from mcp_bridge.__main__ import main
@@ -128,6 +129,7 @@ async def test_get_snapshot_is_a_recent_camsim_picture_within_claudes_limits(
     ha: HAClient, cameras: Cameras
 ) -> None:
     image = await media.get_snapshot(ha, cameras.ptz_name)
+    assert isinstance(image, Image), "a live camera's picture comes without a label"
     assert image.data is not None
     size = jpeg_size(image.data)
     assert size is not None, "not a JPEG"
@@ -140,6 +142,7 @@ async def test_get_snapshot_is_a_recent_camsim_picture_within_claudes_limits(
 @pytest.mark.parametrize("width", [160, 320, 480])
 async def test_get_snapshot_width_selects_the_width(ha: HAClient, cameras: Cameras, width: int) -> None:
     image = await media.get_snapshot(ha, cameras.fixed_name, width=width)
+    assert isinstance(image, Image)
     assert image.data is not None
     size = jpeg_size(image.data)
     assert size is not None
