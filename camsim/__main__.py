@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import usb
 from .device import FIRMWARES, Config, TapoDevice
+from .furbo import cli as furbo_cli
 from .servers import start_camera
 
 
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     webcams.add_argument("--host", default="127.0.0.1", help="address of the state endpoint")
     webcams.add_argument("--state-port", type=int, default=0)
     webcams.add_argument("--log-level", default="WARNING")
+    furbo_cli.add_parser(kinds)
     return parser
 
 
@@ -125,6 +127,9 @@ async def run(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr)
+    if args.kind == "furbo":
+        asyncio.run(furbo_cli.run(args, stop_on_signals))
+        return
     asyncio.run(run_usb(args) if args.kind == "usb" else run(args))
 
 

@@ -103,6 +103,14 @@ def start_usb_sim(*args: str, die_with_parent: bool = False) -> Sim:
     return _launch_camsim(["usb", *args], die_with_parent)
 
 
+def start_furbo_sim(*args: str, die_with_parent: bool = False) -> Sim:
+    """Start `camsim furbo` (a simulated Furbo cloud account: `--devices dog,cat`, `--no-mfa`, …).
+
+    Its line carries `env` ({"CAMERA_HUB_FURBO_CLOUD": cloud file}) for the process that runs HA.
+    """
+    return _launch_camsim(["furbo", *args], die_with_parent)
+
+
 def _launch_camsim(options: list[str], die_with_parent: bool) -> Sim:
     """`python -m camsim <options>` until it prints its JSON line."""
     argv, env = (

@@ -1,0 +1,463 @@
+"""One simulated Furbo account: login with the emailed-code step, tokens, cameras, alerts, events, faults.
+
+Behaviour follows shared/notes/furbo.md §1-§3 and §6. Where the sources are silent the simulator picks
+something plausible and says so here:
+- every refusal is HTTP 400 with `{Code, Message}` (ha-furbo's tests use 400 for 12101; it only checks
+  "not 200"); a missing or wrong static `Authorization` header is 401 without a Code;
+- a login from a MobileId that once completed the code step is trusted and needs no code again, until
+  the state endpoint sets `{"mfa": true}` (ha-furbo: re-login from the same MobileId "usually" needs none);
+- `--lockout-after` wrong passwords in a row lock the account for `--lockout-seconds` (80001, also for
+  the right password meanwhile);
+- an event list request without `EventNames` answers no events (it "returned nothing on some accounts").
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import secrets
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import catalog
+
+REQUEST_LOG_SIZE = 500
+CALENDAR_WINDOW = 10.0  # seconds: the calendar host refuses a repeat call to one path within this
+MAX_EVENT_LIMIT = 1000
+
+
+class CloudError(Exception):
+    """A refusal as the Furbo cloud sends it: HTTP status plus `{Code, Message, …extra}`."""
+
+    def __init__(self, code: int | None, message: str, status: int = 400, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"Message": self.message}
+        if self.code is not None:
+            body["Code"] = self.code
+        return {**body, **self.extra}
+
+
+def invalid_request() -> CloudError:
+    # The real body never says which field was wrong.
+    return CloudError(12001, "Invalid parameter")
+
+
+def invalid_token() -> CloudError:
+    return CloudError(12002, "Invalid token")
+
+
+@dataclass
+class Config:
+    email: str = "demo@furbo.test"
+    password: str = "furbopass"
+    mfa: bool = True
+    devices: tuple[str, ...] = ("dog", "cat", "mini")
+    subscription: bool = True
+    token_ttl: float = 86400.0
+    code_ttl: float = 600.0
+    link_ttl: float = 3600.0
+    lockout_after: int = 5
+    lockout_seconds: float = 300.0
+    calendar_window: float = CALENDAR_WINDOW
+    timezone: str = "Europe/London"
+
+
+@dataclass
+class Camera:
+    id: str
+    product: catalog.Product
+    name: str
+    alerts: dict[str, str]
+
+    def listing(self) -> dict[str, Any]:
+        """The camera as `/v2/account/{AccountId}/device` lists it."""
+        return {
+            "Id": self.id,
+            "DeviceName": self.name,
+            "ProductId": self.product.product_id,
+            "FirmwareVersion": "108",
+            "LibraryVersion": "002.063",
+            "DeviceStatus": "ACTIVE",
+            "DeviceType": "NORMAL",
+            "BindingRole": "ADMIN",
+            "BindingStatus": "ACTIVATED",
+            "ServiceStatus": "ACTIVE",
+            "ActiveFeatureSets": [
+                f"SmartAlerts:{catalog.ALERTS[self.product.species][0]}",
+                "LiveViewTracking",
+            ],
+            "P2PUuid": f"SIMFURBO{self.id}"[:20],
+            "P2PVendor": "TUTKV2",
+        }
+
+
+@dataclass
+class Event:
+    id: int
+    device_id: str
+    name: str
+    at: float  # epoch seconds
+    caption: str
+    action_caption: str
+    location_caption: str
+    duration_ms: int
+
+
+@dataclass
+class Fault:
+    """A forced answer for the next `count` requests whose path starts with `path`."""
+
+    count: int
+    path: str
+    status: int
+    code: int | None
+    time_wait: float | None = None
+
+    def matches(self, path: str) -> bool:
+        return self.count > 0 and path.startswith(self.path)
+
+    def error(self) -> CloudError:
+        extra = {} if self.time_wait is None else {"TimeWait": self.time_wait}
+        message = "Too many requests" if self.code in (80001, 80002) else "Internal server error"
+        return CloudError(self.code, message, status=self.status, **extra)
+
+
+@dataclass
+class Pending:
+    """A login waiting for its emailed code: the candidate the client holds, and the code once sent."""
+
+    mobile_id: str
+    code: str | None = None
+    sent_at: float = 0.0
+
+
+@dataclass
+class Counters:
+    requests_total: int = 0
+    logins: int = 0
+    codes_sent: int = 0
+    per_path: Counter[str] = field(default_factory=Counter)
+
+
+class Account:
+    """The account's whole state; the HTTP layer (api.py) only parses requests and calls in here."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.account_id = secrets.token_hex(12)
+        self.zone = ZoneInfo(config.timezone)
+        self.cameras = self._make_cameras(config.devices)
+        self.events: list[Event] = []
+        self.counters = Counters()
+        self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self.last_code: str | None = None
+        self.events_key: str | None = "Events"
+        self._tokens: dict[str, float] = {}  # token -> expiry (epoch s)
+        self._trusted: set[str] = set()  # MobileIds that completed the code step
+        self._pending: dict[str, Pending] = {}  # current candidate -> login waiting for its code
+        self._stale: set[str] = set()  # candidates replaced by a newer one
+        self._auth_codes: dict[str, str] = {}  # MfaAuthCode -> MobileId, each usable once
+        self._failures = 0
+        self._locked_until = 0.0
+        self._calendar_calls: dict[str, float] = {}
+        self._faults: list[Fault] = []
+        self._seed_events()
+
+    # --- cameras and events ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _make_cameras(kinds: tuple[str, ...]) -> dict[str, Camera]:
+        cameras: dict[str, Camera] = {}
+        seen: Counter[str] = Counter()
+        for index, kind in enumerate(kinds, start=1):
+            product = catalog.PRODUCTS[kind]
+            seen[kind] += 1
+            name = product.device_name if seen[kind] == 1 else f"{product.device_name} {seen[kind]}"
+            camera_id = f"A0B1C2{index:06X}"  # a MAC, as real Ids are
+            cameras[camera_id] = Camera(camera_id, product, name, catalog.default_alerts(product.species))
+        return cameras
+
+    def _seed_events(self) -> None:
+        now = time.time()
+        for camera in self.cameras.values():
+            for name, minutes_ago in catalog.SEED_EVENTS[camera.product.species]:
+                self.add_event(camera.id, name, at=now - minutes_ago * 60)
+
+    def add_event(
+        self, device_id: str, name: str, caption: str | None = None, at: float | None = None
+    ) -> Event:
+        if device_id not in self.cameras:
+            raise ValueError(f"no camera {device_id!r}")
+        if name not in catalog.EVENT_NAMES:
+            raise ValueError(f"{name!r} is not a Furbo event name")
+        default_caption, action, location = catalog.caption_for(name)
+        event = Event(
+            id=len(self.events) + 1,
+            device_id=device_id,
+            name=name,
+            at=time.time() if at is None else at,
+            caption=caption or default_caption,
+            action_caption=action,
+            location_caption=location,
+            duration_ms=random.randint(5, 30) * 1000,
+        )
+        self.events.append(event)
+        return event
+
+    def event(self, event_id: int) -> Event | None:
+        return self.events[event_id - 1] if 0 < event_id <= len(self.events) else None
+
+    def camera(self, device_id: Any) -> Camera:
+        camera = self.cameras.get(device_id) if isinstance(device_id, str) else None
+        if camera is None:
+            raise invalid_request()
+        return camera
+
+    def local_time(self, at: float) -> str:
+        """`at` as the cloud writes times: "YYYY-MM-DD HH:MM:SS" in the account's timezone."""
+        return datetime.datetime.fromtimestamp(at, self.zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    def local_date(self, at: float) -> str:
+        return datetime.datetime.fromtimestamp(at, self.zone).strftime("%Y-%m-%d")
+
+    def events_on(self, date: str) -> list[Event]:
+        """Events of one calendar day in the account's timezone; none without a subscription."""
+        if not self.config.subscription:
+            return []
+        return [event for event in self.events if self.local_date(event.at) == date]
+
+    def list_events(
+        self,
+        device_ids: list[str],
+        names: list[str],
+        start_after: float | None,
+        end_before: float | None,
+        limit: int,
+    ) -> list[Event]:
+        """The event-handler's list, newest first."""
+        if not self.config.subscription:
+            return []
+        chosen = [
+            event
+            for event in self.events
+            if event.device_id in device_ids
+            and event.name in names
+            and (start_after is None or event.at > start_after)
+            and (end_before is None or event.at < end_before)
+        ]
+        return sorted(chosen, key=lambda event: event.at, reverse=True)[:limit]
+
+    # --- login ----------------------------------------------------------------------------------------
+
+    def check_password(self, email: Any, password: str | None) -> None:
+        now = time.time()
+        if now < self._locked_until:
+            raise CloudError(80001, "Too many attempts", TimeWait=int(self._locked_until - now) + 1)
+        if email == self.config.email and password == self.config.password:
+            self._failures = 0
+            return
+        self._failures += 1
+        if self._failures >= self.config.lockout_after:
+            self._failures = 0
+            self._locked_until = now + self.config.lockout_seconds
+        # Furbo answers a wrong email or password with the invalid-token code.
+        raise CloudError(12002, "Incorrect email or password")
+
+    def start_login(self, mobile_id: Any) -> dict[str, Any]:
+        """After a good password: a token, or the 12101 answer that asks for the emailed code."""
+        if not isinstance(mobile_id, str) or not mobile_id:
+            raise invalid_request()
+        if not self.config.mfa or mobile_id in self._trusted:
+            return self.issue_token(mobile_id)
+        candidate = self._new_candidate(Pending(mobile_id))
+        raise CloudError(12101, "MFA required", AccountId=self.account_id, MfaAuthCodeCandidate=candidate)
+
+    def send_code(self, candidate: Any) -> dict[str, Any]:
+        pending = self._pending_for(candidate)
+        del self._pending[candidate]
+        self._stale.add(candidate)
+        pending.code = f"{secrets.randbelow(1_000_000):06d}"
+        pending.sent_at = time.time()
+        self.last_code = pending.code
+        self.counters.codes_sent += 1
+        return {"MfaAuthCodeCandidate": self._new_candidate(pending)}
+
+    def verify_code(self, candidate: Any, code: Any) -> dict[str, Any]:
+        pending = self._pending_for(candidate)
+        if pending.code is None or code != pending.code:
+            raise CloudError(12102, "MFA code invalid")
+        if time.time() > pending.sent_at + self.config.code_ttl:
+            raise CloudError(12103, "MFA code expired")
+        del self._pending[candidate]
+        self._stale.add(candidate)
+        auth_code = ".eJ" + secrets.token_urlsafe(24)
+        self._auth_codes[auth_code] = pending.mobile_id
+        return {"MfaAuthCode": auth_code}
+
+    def finish_login(self, mobile_id: Any, auth_code: Any) -> dict[str, Any]:
+        """`/v2/account/login`: with a verified MfaAuthCode the MobileId becomes trusted."""
+        if auth_code is None:
+            return self.start_login(mobile_id)
+        if not isinstance(auth_code, str) or self._auth_codes.get(auth_code) != mobile_id:
+            raise CloudError(12103, "MFA code expired")
+        del self._auth_codes[auth_code]
+        self._trusted.add(mobile_id)
+        return self.issue_token(mobile_id)
+
+    def issue_token(self, mobile_id: str) -> dict[str, Any]:
+        token = secrets.token_urlsafe(48)
+        self._tokens[token] = time.time() + self.config.token_ttl
+        self.counters.logins += 1
+        return {
+            "AccountId": self.account_id,
+            "CognitoToken": token,
+            "Email": self.config.email,
+            "DeviceBindingLimit": 5,
+            "Status": "ACTIVE",
+            "Type": "FURBO_V2",
+        }
+
+    def authorize(self, account_id: Any, token: Any) -> None:
+        expiry = self._tokens.get(token) if isinstance(token, str) else None
+        if account_id != self.account_id or expiry is None or expiry < time.time():
+            raise invalid_token()
+
+    def _new_candidate(self, pending: Pending) -> str:
+        candidate = secrets.token_urlsafe(24)
+        self._pending[candidate] = pending
+        return candidate
+
+    def _pending_for(self, candidate: Any) -> Pending:
+        pending = self._pending.get(candidate) if isinstance(candidate, str) else None
+        if pending is not None:
+            return pending
+        if candidate in self._stale:
+            raise CloudError(12103, "MFA code expired")
+        raise invalid_request()
+
+    # --- limits and faults ----------------------------------------------------------------------------
+
+    def check_calendar(self, path: str) -> None:
+        """The calendar host's limiter: a repeat call to the same path within the window is 80002."""
+        now = time.time()
+        last = self._calendar_calls.get(path)
+        if last is not None and now - last < self.config.calendar_window:
+            # TimeWait understates the wait, as the real one does (ha-furbo waits >= 10 s regardless).
+            raise CloudError(80002, "Rate limited", TimeWait=1)
+        self._calendar_calls[path] = now
+
+    def forced_error(self, path: str) -> CloudError | None:
+        for fault in self._faults:
+            if fault.matches(path):
+                fault.count -= 1
+                return fault.error()
+        return None
+
+    def record(self, method: str, path: str, status: int) -> None:
+        self.counters.requests_total += 1
+        self.counters.per_path[path] += 1
+        self.requests.append({"method": method, "path": path, "status": status})
+
+    # --- the state endpoint ---------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "devices": [camera.listing() for camera in self.cameras.values()],
+            "alerts": {camera.id: dict(camera.alerts) for camera in self.cameras.values()},
+            "events": [
+                {
+                    "id": event.id,
+                    "device_id": event.device_id,
+                    "name": event.name,
+                    "caption": event.caption,
+                    "local_time": self.local_time(event.at),
+                }
+                for event in self.events
+            ],
+            "last_code": self.last_code,
+            "mfa": self.config.mfa,
+            "subscription": self.config.subscription,
+            "events_key": self.events_key,
+            "trusted_mobile_ids": len(self._trusted),
+            "counters": {
+                "requests_total": self.counters.requests_total,
+                "logins": self.counters.logins,
+                "codes_sent": self.counters.codes_sent,
+                "per_path": dict(self.counters.per_path),
+            },
+            "requests": list(self.requests),
+        }
+
+    def apply(self, body: dict[str, Any]) -> list[Event]:
+        """Apply a state-endpoint POST; `{}` clears every fault. Returns events it added (for links)."""
+        if not body:
+            self._clear_faults()
+            return []
+        unknown = set(body) - _STATE_KEYS
+        if unknown:
+            raise ValueError(f"unknown keys: {sorted(unknown)}")
+        added: list[Event] = []
+        if "add_event" in body:
+            spec = _object(body["add_event"], "add_event")
+            added.append(
+                self.add_event(str(spec.get("device_id")), str(spec.get("name")), spec.get("caption"))
+            )
+        if body.get("expire_tokens"):
+            self._tokens.clear()
+        if "rate_limit" in body:
+            spec = _object(body["rate_limit"], "rate_limit")
+            code = spec.get("code", 80002)
+            if code not in (80001, 80002):
+                raise ValueError("rate_limit.code must be 80001 or 80002")
+            self._faults.append(
+                Fault(
+                    int(spec.get("count", 1)), str(spec.get("path", "/")), 400, code, spec.get("time_wait", 1)
+                )
+            )
+        if "fail" in body:
+            spec = _object(body["fail"], "fail")
+            self._faults.append(
+                Fault(
+                    int(spec.get("count", 1)), str(spec.get("path", "/")), int(spec.get("status", 500)), None
+                )
+            )
+        if "mfa" in body:
+            self.config.mfa = bool(body["mfa"])
+            if self.config.mfa:
+                self._trusted.clear()  # every MobileId has to go through the code step again
+        if "subscription" in body:
+            self.config.subscription = bool(body["subscription"])
+        if "events_key" in body:
+            key = body["events_key"]
+            if key is not None and not isinstance(key, str):
+                raise ValueError("events_key must be a string or null")
+            self.events_key = key
+        return added
+
+    def _clear_faults(self) -> None:
+        self._faults.clear()
+        self._failures = 0
+        self._locked_until = 0.0
+        self._calendar_calls.clear()
+        self.events_key = "Events"
+
+
+_STATE_KEYS = frozenset(
+    {"add_event", "expire_tokens", "rate_limit", "mfa", "subscription", "events_key", "expire_links", "fail"}
+)
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must be a JSON object")
+    return value

@@ -1,0 +1,529 @@
+"""camsim furbo, the simulated Furbo cloud, seen by a plain aiohttp client over HTTPS (trusting only the
+simulator's CA), with the simulator in its own process as the integration's tests run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import ssl
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import av
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from camsim import timestamp
+from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+APP_AUTHORIZATION = "Basic dG9tb2Z1bnJkOmhhcHB5UGV0MTIz"
+DEADLINE = 10.0
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def code(self) -> Any:
+        return self.body.get("Code")
+
+
+class Cloud:
+    """What a Furbo client needs: the cloud file's base URLs and key, and a session trusting the CA."""
+
+    def __init__(self, sim: Sim, session: aiohttp.ClientSession) -> None:
+        self.sim = sim
+        self.session = session
+        self.file = json.loads(Path(sim.info["cloud_file"]).read_text())
+        key = serialization.load_pem_public_key(self.file["public_key"].encode())
+        assert isinstance(key, rsa.RSAPublicKey)
+        self.public_key = key
+        self.account_id = ""
+        self.token = ""
+
+    def encrypt(self, password: str) -> str:
+        return (
+            base64.b64encode(self.public_key.encrypt(password.encode(), padding.PKCS1v15())).decode() + "\n"
+        )
+
+    async def post(
+        self, path: str, body: dict[str, Any], *, form: bool = False, base: str = "product"
+    ) -> Answer:
+        sending: dict[str, Any] = {"data": body} if form else {"json": body}
+        async with self.session.post(
+            f"{self.file[base]}{path}", headers={"Authorization": APP_AUTHORIZATION}, **sending
+        ) as response:
+            return Answer(response.status, await response.json(content_type=None))
+
+    async def authed(self, path: str, body: dict[str, Any] | None = None, **kwargs: Any) -> Answer:
+        return await self.post(
+            path, {"AccountId": self.account_id, "CognitoToken": self.token, **(body or {})}, **kwargs
+        )
+
+    async def start_login(self, mobile_id: str, password: str = "furbopass") -> Answer:  # noqa: S107
+        credentials = {
+            "Email": self.sim.info["email"],
+            "EncPassword": self.encrypt(password),
+            "MobileId": mobile_id,
+        }
+        return await self.post("/v5/account/read/login", credentials)
+
+    async def finish_login(self, mobile_id: str, auth_code: str) -> Answer:
+        credentials = {
+            "Email": self.sim.info["email"],
+            "EncPassword": self.encrypt("furbopass"),
+            "MobileId": mobile_id,
+            "MfaAuthCode": auth_code,
+        }
+        return await self.post("/v2/account/login", credentials)
+
+    async def login(self, mobile_id: str | None = None) -> str:
+        """Log in, through the emailed-code step if the account asks; keeps and returns the MobileId."""
+        mobile_id = mobile_id or str(uuid.uuid4()).upper()
+        answer = await self.start_login(mobile_id)
+        if answer.code == 12101:
+            sent = await self.post(
+                "/v4/account/mfa/login/send-code", {**_candidate(answer), "Model": "Android"}
+            )
+            code = self.sim.state()["last_code"]
+            verified = await self.post("/v4/account/mfa/verify", {**_candidate(sent), "Code": code})
+            answer = await self.finish_login(mobile_id, verified.body["MfaAuthCode"])
+        assert answer.status == 200, answer.body
+        self.account_id = answer.body["AccountId"]
+        self.token = answer.body["CognitoToken"]
+        return mobile_id
+
+    async def fetch(self, url: str) -> tuple[int, bytes]:
+        async with self.session.get(url) as response:
+            return response.status, await response.read()
+
+
+def _candidate(answer: Answer) -> dict[str, Any]:
+    return {"MfaAuthCodeCandidate": answer.body["MfaAuthCodeCandidate"]}
+
+
+@pytest.fixture(scope="module")
+def module_sim() -> Iterator[Sim]:
+    sim = start_furbo_sim("--devices", "dog,cat,mini", "--lockout-after", "3", "--lockout-seconds", "600")
+    try:
+        yield sim
+    finally:
+        stop_sim(sim)
+
+
+@pytest.fixture
+def sim(module_sim: Sim) -> Iterator[Sim]:
+    yield module_sim
+    module_sim.inject(mfa=True, subscription=True)
+    module_sim.inject()  # every fault off (and the calendar limiter forgets), for the next test
+
+
+@pytest.fixture
+async def cloud(sim: Sim) -> AsyncIterator[Cloud]:
+    context = ssl.create_default_context(cafile=sim.info["ca_file"])
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
+        yield Cloud(sim, session)
+
+
+def test_announcement_and_cloud_file(sim: Sim) -> None:
+    info = sim.info
+    cloud_file = json.loads(Path(info["cloud_file"]).read_text())
+
+    assert info["kind"] == "furbo"
+    assert info["env"] == {"CAMERA_HUB_FURBO_CLOUD": info["cloud_file"]}
+    assert [(d["name"], d["product_id"]) for d in info["devices"]] == [
+        ("Living Room", "FB0030"),
+        ("Kitchen", "FBC0030"),
+        ("Bedroom", "MC0030"),
+    ]
+    base = f"https://127.0.0.1:{info['port']}"
+    assert (cloud_file["product"], cloud_file["pet_gpt"], cloud_file["event_handler"]) == (base, base, base)
+    assert cloud_file["public_key"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert cloud_file["ca_file"] == info["ca_file"]
+
+
+async def test_the_certificate_is_refused_without_the_simulators_ca(sim: Sim) -> None:
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.ClientConnectorCertificateError):
+            await session.post(f"https://127.0.0.1:{sim.info['port']}/v2/account/info")
+
+
+async def test_calls_without_the_app_authorization_are_refused(cloud: Cloud) -> None:
+    async with cloud.session.post(f"{cloud.file['product']}/v5/account/read/login", json={}) as response:
+        assert response.status == 401
+
+
+async def test_login_asks_a_new_mobile_id_for_the_emailed_code_then_trusts_it(cloud: Cloud) -> None:
+    mobile_id = str(uuid.uuid4()).upper()
+    codes_before = cloud.sim.state()["counters"]["codes_sent"]
+
+    first = await cloud.start_login(mobile_id)
+    assert (first.status, first.code) == (400, 12101)
+    assert first.body["AccountId"] == cloud.sim.state()["account_id"]
+
+    await cloud.login(mobile_id)
+    assert cloud.sim.state()["counters"]["codes_sent"] == codes_before + 1
+
+    again = await cloud.start_login(mobile_id)
+    assert again.status == 200
+    assert again.body["AccountId"] == cloud.account_id
+    assert again.body["CognitoToken"] not in ("", cloud.token)
+    assert cloud.sim.state()["counters"]["codes_sent"] == codes_before + 1
+
+
+async def test_mfa_switch_demands_the_code_again_from_a_trusted_mobile_id(cloud: Cloud) -> None:
+    mobile_id = await cloud.login()
+    cloud.sim.inject(mfa=True)
+
+    assert (await cloud.start_login(mobile_id)).code == 12101
+
+
+async def test_login_without_the_code_step(cloud: Cloud) -> None:
+    cloud.sim.inject(mfa=False)
+    logins_before = cloud.sim.state()["counters"]["logins"]
+
+    answer = await cloud.start_login(str(uuid.uuid4()).upper())
+
+    assert answer.status == 200
+    assert set(answer.body) >= {"AccountId", "CognitoToken", "DeviceBindingLimit"}
+    assert cloud.sim.state()["counters"]["logins"] == logins_before + 1
+
+
+async def test_wrong_code_then_stale_candidate(cloud: Cloud) -> None:
+    first = await cloud.start_login(str(uuid.uuid4()).upper())
+    sent = await cloud.post("/v4/account/mfa/login/send-code", {**_candidate(first), "Model": "Android"})
+    code = cloud.sim.state()["last_code"]
+    wrong = "000000" if code != "000000" else "111111"
+
+    assert (await cloud.post("/v4/account/mfa/verify", {**_candidate(sent), "Code": wrong})).code == 12102
+    # Sending again replaces the candidate: the one the client held is stale now.
+    await cloud.post("/v4/account/mfa/login/send-code", {**_candidate(sent), "Model": "Android"})
+    stale = await cloud.post(
+        "/v4/account/mfa/verify", {**_candidate(sent), "Code": cloud.sim.state()["last_code"]}
+    )
+    assert (stale.status, stale.code) == (400, 12103)
+
+
+async def test_wrong_password_is_12002_until_too_many_attempts_lock_the_account(cloud: Cloud) -> None:
+    mobile_id = str(uuid.uuid4()).upper()
+    for _ in range(3):  # --lockout-after 3
+        assert (await cloud.start_login(mobile_id, password="wrong")).code == 12002
+
+    locked = await cloud.start_login(mobile_id)  # the right password, during the cooldown
+
+    assert (locked.status, locked.code) == (400, 80001)
+    assert locked.body["TimeWait"] > 0
+    cloud.sim.inject()
+    assert (await cloud.start_login(mobile_id)).code == 12101
+
+
+async def test_expired_tokens_are_12002(cloud: Cloud) -> None:
+    await cloud.login()
+    assert (await cloud.authed("/v2/account/info")).status == 200
+
+    cloud.sim.inject(expire_tokens=True)
+
+    refused = await cloud.authed("/v2/account/info")
+    assert (refused.status, refused.code) == (400, 12002)
+    assert (
+        await cloud.post("/v2/account/info", {"AccountId": cloud.account_id, "CognitoToken": "made-up"})
+    ).code == 12002
+
+
+async def test_account_devices_and_license(cloud: Cloud) -> None:
+    await cloud.login()
+
+    info = await cloud.authed("/v2/account/info")
+    devices = await cloud.post(f"/v2/account/{cloud.account_id}/device", {"CognitoToken": cloud.token})
+    license_on = await cloud.authed("/v3/service/license")
+    cloud.sim.inject(subscription=False)
+    license_off = await cloud.authed("/v3/service/license")
+
+    assert info.body["Email"] == "demo@furbo.test"
+    assert info.body["Timezone"] == "Europe/London"
+    assert devices.body["AccountLicenseOn"] is True
+    listed = devices.body["DeviceList"]
+    assert [(d["Id"], d["ProductId"], d["DeviceName"]) for d in listed] == [
+        (d["id"], d["product_id"], d["name"]) for d in cloud.sim.info["devices"]
+    ]
+    assert all(len(d["Id"]) == 12 for d in listed)
+    for device_id, plans in license_on.body["DevicesLicense"].items():
+        assert device_id in {d["Id"] for d in listed}
+        assert plans[0]["SubscriptionStatus"] == "Active"
+    assert all(plans == [] for plans in license_off.body["DevicesLicense"].values())
+
+
+async def test_alert_settings_follow_the_cameras_vocabulary(cloud: Cloud) -> None:
+    await cloud.login()
+    dog, cat, _ = (d["id"] for d in cloud.sim.info["devices"])
+
+    dog_alerts = (await cloud.authed("/v5/device/alert-setting", {"DeviceId": dog})).body
+    cat_alerts = (await cloud.authed("/v5/device/alert-setting", {"DeviceId": cat})).body
+    updated = await cloud.authed(
+        "/v5/device/alert-setting/update", {"DeviceId": dog, "Name": "Barking", "Value": "0"}
+    )
+    cooldown = await cloud.authed(
+        "/v5/device/alert-setting/update", {"DeviceId": dog, "Name": "Frequency:Barking", "Value": "3600"}
+    )
+
+    assert dog_alerts["Barking"] == "1"
+    assert "Meowing" not in dog_alerts
+    assert cat_alerts["Meowing"] == "1"
+    assert "Barking" not in cat_alerts
+    assert updated.body == {"Barking": "0"}
+    assert cooldown.body == {"Frequency:Barking": "3600"}
+    assert cloud.sim.state()["alerts"][dog]["Barking"] == "0"
+    assert (await cloud.authed("/v5/device/alert-setting", {"DeviceId": dog})).body[
+        "Frequency:Barking"
+    ] == "3600"
+
+
+@pytest.mark.parametrize(
+    ("device", "name", "value"),
+    [
+        (1, "Barking", "1"),
+        (0, "NoSuchAlert", "1"),
+        (0, "Barking", "2"),
+        (0, "Frequency:Barking", "60"),
+        (None, "Barking", "1"),
+    ],
+)
+async def test_alert_update_refuses_unknown_names_values_and_devices(
+    cloud: Cloud, device: int | None, name: str, value: str
+) -> None:
+    await cloud.login()
+    device_id = "FFFFFFFFFFFF" if device is None else cloud.sim.info["devices"][device]["id"]
+
+    answer = await cloud.authed(
+        "/v5/device/alert-setting/update", {"DeviceId": device_id, "Name": name, "Value": value}
+    )
+
+    assert (answer.status, answer.code) == (400, 12001)
+
+
+async def test_calendar_refuses_a_repeat_call_within_the_window(cloud: Cloud) -> None:
+    await cloud.login()
+    today = time.strftime("%Y-%m-%d")  # the seeded events are at most ~3 h old; the date is London's anyway
+    state = cloud.sim.state()
+    london_day = state["events"][-1]["local_time"][:10]
+
+    first = await cloud.authed(
+        "/v1/calendar/notable-events/get", {"Date": london_day}, form=True, base="pet_gpt"
+    )
+    repeat = await cloud.authed(
+        "/v1/calendar/notable-events/get", {"Date": london_day}, form=True, base="pet_gpt"
+    )
+    other_path = await cloud.authed(
+        "/v1/calendar/daily-summary/get", {"Date": today}, form=True, base="pet_gpt"
+    )
+
+    assert first.status == 200
+    assert {e["LocalTime"][:10] for e in first.body["Events"]} == {london_day}
+    assert all(e["Thumbnail"].startswith(cloud.file["pet_gpt"]) for e in first.body["Events"])
+    assert (repeat.status, repeat.code) == (400, 80002)
+    assert "TimeWait" in repeat.body
+    assert other_path.status == 200
+    assert isinstance(other_path.body["Summary"], str)
+
+
+async def test_calendar_form_endpoints_refuse_json(cloud: Cloud) -> None:
+    await cloud.login()
+
+    answer = await cloud.authed("/v1/calendar/notable-events/get", {"Date": "2026-01-01"}, base="pet_gpt")
+
+    assert answer.code == 12002  # the form fields, token included, are not where the cloud reads them
+
+
+async def test_activity_report_counts_events_per_hour(cloud: Cloud) -> None:
+    await cloud.login()
+    events = cloud.sim.state()["events"]
+    day = events[0]["local_time"][:10]
+    expected = sum(1 for e in events if e["local_time"][:10] == day and e["name"] == "Barking")
+
+    report = (await cloud.authed("/v2/calendar/activity-report/get", {"Dates": [day]}, base="pet_gpt")).body[
+        day
+    ]
+
+    assert len(report["DataTimeList"]) == 24
+    assert report["Error"] is None
+    assert sum(report["Data"].get("Barking", [0])) == expected
+
+
+async def test_event_list_with_clips_thumbnails_and_the_vocabulary(cloud: Cloud) -> None:
+    await cloud.login()
+    dog = cloud.sim.info["devices"][0]["id"]
+    added = cloud.sim.inject(
+        add_event={"device_id": dog, "name": "Barking", "caption": "barking at the mail"}
+    )
+    newest = added["events"][-1]
+
+    answer = await cloud.authed(
+        "/furbo_event/v2/list",
+        {"DeviceIds": [dog], "EventNames": ["Barking", "PersonDetection"], "Limit": 200},
+        base="event_handler",
+    )
+    events = answer.body["Events"]
+
+    assert answer.status == 200
+    assert events[0]["Id"] == newest["id"]
+    assert events[0]["Caption"] == "barking at the mail"
+    assert events[0]["LocalTime"] == newest["local_time"]
+    assert {e["DeviceId"] for e in events} == {dog}
+    assert {t for e in events for t in e["Types"]} == {"Barking", "PersonDetection"}
+    assert answer.body["EventTypes"]["Barking"] == sum(1 for e in events if e["Types"] == ["Barking"])
+    assert events[0]["VideoCodec"] == "h264"
+    assert events[0]["Videos"][0].split("?")[0].endswith(".mp4")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"DeviceIds": []},
+        {"DeviceIds": ["0"]},
+        {"DeviceIds": None, "EventNames": ["Barking"]},
+        {"EventNames": ["Sneezing"]},
+    ],
+)
+async def test_event_list_refuses_missing_devices_and_unknown_names(
+    cloud: Cloud, body: dict[str, Any]
+) -> None:
+    await cloud.login()
+    if body.get("EventNames") == ["Sneezing"]:
+        body = {**body, "DeviceIds": [cloud.sim.info["devices"][0]["id"]]}
+
+    answer = await cloud.authed("/furbo_event/v2/list", body, base="event_handler")
+
+    assert (answer.status, answer.code) == (400, 12001)
+
+
+async def test_event_list_key_can_be_omitted_and_subscription_empties_it(cloud: Cloud) -> None:
+    await cloud.login()
+    request = {"DeviceIds": [cloud.sim.info["devices"][1]["id"]], "EventNames": ["Meowing", "CatActivity"]}
+
+    cloud.sim.inject(events_key=None)
+    omitted = await cloud.authed("/furbo_event/v2/list", request, base="event_handler")
+    cloud.sim.inject(events_key="Events", subscription=False)
+    unsubscribed = await cloud.authed("/furbo_event/v2/list", request, base="event_handler")
+
+    assert omitted.status == 200
+    assert "Events" not in omitted.body
+    assert unsubscribed.body["Events"] == []
+
+
+async def test_media_links_serve_real_files_until_they_expire(cloud: Cloud) -> None:
+    await cloud.login()
+    cat = cloud.sim.info["devices"][1]["id"]
+    added = cloud.sim.inject(add_event={"device_id": cat, "name": "CatActivity"})
+    request = {"DeviceIds": [cat], "EventNames": ["CatActivity"], "Limit": 1}
+    event = (await cloud.authed("/furbo_event/v2/list", request, base="event_handler")).body["Events"][0]
+    assert event["Id"] == added["events"][-1]["id"]
+
+    thumb_status, thumb = await cloud.fetch(event["Thumbnail"])
+    clip_status, clip = await cloud.fetch(event["Videos"][0])
+    tampered_status, _ = await cloud.fetch(event["Thumbnail"].replace("Signature=", "Signature=x"))
+    cloud.sim.inject(expire_links=True)
+    expired_status, _ = await cloud.fetch(event["Thumbnail"])
+    fresh = (await cloud.authed("/furbo_event/v2/list", request, base="event_handler")).body["Events"][0]
+    fresh_status, _ = await cloud.fetch(fresh["Thumbnail"])
+
+    assert thumb_status == 200
+    assert thumb[:2] == b"\xff\xd8"
+    # The picture carries the event's own time: it is this event's thumbnail.
+    assert abs(timestamp.read(thumb) / 1000 - event["CreatedTime"]) < 1
+    assert clip_status == 200
+    container = av.open(io.BytesIO(clip), "r")
+    assert container.streams.video[0].codec_context.name == "h264"
+    assert len(list(container.decode(video=0))) > 10
+    assert tampered_status == 403
+    assert expired_status == 403
+    assert fresh_status == 200
+
+
+async def test_diary_has_a_timelapse_per_finished_day(cloud: Cloud) -> None:
+    await cloud.login()
+
+    answer = await cloud.authed("/doggie_diary/report", {"Language": "en"}, form=True, base="event_handler")
+    diaries = answer.body["Diaries"]
+
+    assert answer.body["ResultCode"] == 0
+    assert len(diaries) == 7
+    assert diaries[0]["IsValid"] is False
+    status, body = await cloud.fetch(diaries[1]["TimeLapseUrl"])
+    assert status == 200
+    assert body[4:8] == b"ftyp"
+
+
+async def test_forced_rate_limit_and_failure_then_cleared(cloud: Cloud) -> None:
+    await cloud.login()
+    cloud.sim.inject(rate_limit={"code": 80002, "time_wait": 30, "count": 1, "path": "/v2/account/info"})
+
+    limited = await cloud.authed("/v2/account/info")
+    after = await cloud.authed("/v2/account/info")
+    cloud.sim.inject(fail={"status": 503, "count": 5, "path": "/v3/service/license"})
+    failed = await cloud.authed("/v3/service/license")
+    cloud.sim.inject()
+    cleared = await cloud.authed("/v3/service/license")
+
+    assert (limited.status, limited.code, limited.body["TimeWait"]) == (400, 80002, 30)
+    assert after.status == 200
+    assert failed.status == 503
+    assert cleared.status == 200
+
+
+async def test_control_device_and_p2p_answer_like_the_real_cloud(cloud: Cloud) -> None:
+    await cloud.login()
+    dog = cloud.sim.info["devices"][0]["id"]
+
+    control = await cloud.authed("/v3/account/control_device", {"DeviceId": dog, "Action": "AnythingAtAll"})
+    first = await cloud.authed("/v5/device/p2p_connection/get", {"DeviceId": dog})
+    second = await cloud.authed("/v5/device/p2p_connection/get", {"DeviceId": dog})
+
+    assert control.body == {"Success": True}
+    assert first.body["P2PAccountId"] == dog
+    assert first.body["P2PAccountKey"] != second.body["P2PAccountKey"]
+
+
+async def test_state_counts_and_logs_requests_by_path_without_secrets(cloud: Cloud) -> None:
+    before = cloud.sim.state()["counters"]
+    await cloud.login()
+    await cloud.authed("/v2/account/info")
+    await cloud.authed("/v2/account/info")
+
+    state = cloud.sim.state()
+    counters = state["counters"]
+
+    assert counters["per_path"]["/v2/account/info"] == before["per_path"].get("/v2/account/info", 0) + 2
+    assert counters["requests_total"] >= before["requests_total"] + 3
+    assert counters["logins"] == before["logins"] + 1
+    assert state["requests"][-1] == {"method": "POST", "path": "/v2/account/info", "status": 200}
+    assert cloud.token not in json.dumps(state)
+
+
+async def test_token_ttl_expires_tokens_by_itself() -> None:
+    sim = start_furbo_sim("--no-mfa", "--token-ttl", "1", "--devices", "dog")
+    try:
+        context = ssl.create_default_context(cafile=sim.info["ca_file"])
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
+            cloud = Cloud(sim, session)
+            await cloud.login()
+            deadline = time.monotonic() + DEADLINE
+            while (answer := await cloud.authed("/v2/account/info")).status == 200:
+                assert time.monotonic() < deadline, "the token outlived its TTL by far"
+                await asyncio.sleep(0.1)
+            assert answer.code == 12002
+    finally:
+        stop_sim(sim)
