@@ -316,9 +316,7 @@ async def test_alert_update_refuses_unknown_names_values_and_devices(
 
 async def test_calendar_refuses_a_repeat_call_within_the_window(cloud: Cloud) -> None:
     await cloud.login()
-    today = time.strftime("%Y-%m-%d")  # the seeded events are at most ~3 h old; the date is London's anyway
-    state = cloud.sim.state()
-    london_day = state["events"][-1]["local_time"][:10]
+    london_day = cloud.sim.state()["events"][-1]["local_time"][:10]  # the account's timezone
 
     first = await cloud.authed(
         "/v1/calendar/notable-events/get", {"Date": london_day}, form=True, base="pet_gpt"
@@ -327,7 +325,7 @@ async def test_calendar_refuses_a_repeat_call_within_the_window(cloud: Cloud) ->
         "/v1/calendar/notable-events/get", {"Date": london_day}, form=True, base="pet_gpt"
     )
     other_path = await cloud.authed(
-        "/v1/calendar/daily-summary/get", {"Date": today}, form=True, base="pet_gpt"
+        "/v1/calendar/daily-summary/get", {"Date": london_day}, form=True, base="pet_gpt"
     )
 
     assert first.status == 200
@@ -513,17 +511,65 @@ async def test_state_counts_and_logs_requests_by_path_without_secrets(cloud: Clo
     assert cloud.token not in json.dumps(state)
 
 
-async def test_token_ttl_expires_tokens_by_itself() -> None:
-    sim = start_furbo_sim("--no-mfa", "--token-ttl", "1", "--devices", "dog")
+@pytest.fixture(scope="module")
+def short_lived_sim() -> Iterator[Sim]:
+    """A second account whose codes expire at once and whose tokens and links last a second."""
+    sim = start_furbo_sim("--devices", "dog", "--code-ttl", "0", "--token-ttl", "1", "--link-ttl", "1")
     try:
-        context = ssl.create_default_context(cafile=sim.info["ca_file"])
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
-            cloud = Cloud(sim, session)
-            await cloud.login()
-            deadline = time.monotonic() + DEADLINE
-            while (answer := await cloud.authed("/v2/account/info")).status == 200:
-                assert time.monotonic() < deadline, "the token outlived its TTL by far"
-                await asyncio.sleep(0.1)
-            assert answer.code == 12002
+        yield sim
     finally:
         stop_sim(sim)
+
+
+@pytest.fixture
+async def short_lived(short_lived_sim: Sim) -> AsyncIterator[Cloud]:
+    context = ssl.create_default_context(cafile=short_lived_sim.info["ca_file"])
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
+        yield Cloud(short_lived_sim, session)
+    short_lived_sim.inject(mfa=True)
+
+
+async def wait_until_refused(request: Any) -> Any:
+    """Repeat `request()` (a coroutine function) until it stops answering 200; its last answer."""
+    deadline = time.monotonic() + DEADLINE
+    while (answer := await request()).status == 200:
+        assert time.monotonic() < deadline, "still valid long after its lifetime"
+        await asyncio.sleep(0.1)
+    return answer
+
+
+async def test_an_expired_code_is_12103(short_lived: Cloud) -> None:
+    first = await short_lived.start_login(str(uuid.uuid4()).upper())
+    sent = await short_lived.post(
+        "/v4/account/mfa/login/send-code", {**_candidate(first), "Model": "Android"}
+    )
+
+    code = short_lived.sim.state()["last_code"]
+    answer = await short_lived.post("/v4/account/mfa/verify", {**_candidate(sent), "Code": code})
+
+    assert (answer.status, answer.code) == (400, 12103)
+
+
+async def test_tokens_expire_after_their_ttl(short_lived: Cloud) -> None:
+    short_lived.sim.inject(mfa=False)
+    await short_lived.login()
+
+    answer = await wait_until_refused(lambda: short_lived.authed("/v2/account/info"))
+
+    assert (answer.status, answer.code) == (400, 12002)
+
+
+async def test_links_expire_after_their_ttl(short_lived: Cloud) -> None:
+    short_lived.sim.inject(mfa=False)
+    await short_lived.login()
+    dog = short_lived.sim.info["devices"][0]["id"]
+    request = {"DeviceIds": [dog], "EventNames": ["Barking"], "Limit": 1}
+    event = (await short_lived.authed("/furbo_event/v2/list", request, base="event_handler")).body["Events"][
+        0
+    ]
+
+    async def fetch_clip() -> Answer:
+        status, _ = await short_lived.fetch(event["Videos"][0])
+        return Answer(status, {})
+
+    assert (await wait_until_refused(fetch_clip)).status == 403
