@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import logging
 import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -24,8 +23,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from . import catalog, media
 from .account import MAX_EVENT_LIMIT, Account, CloudError, Event, invalid_request
-
-_LOGGER = logging.getLogger(__name__)
 
 # The app's client id "tomofunrd:happyPet123" (not a user secret: it ships in every copy of the app).
 APP_AUTHORIZATION = "Basic dG9tb2Z1bnJkOmhhcHB5UGV0MTIz"
