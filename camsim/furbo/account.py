@@ -178,11 +178,14 @@ class Account:
     def _make_cameras(kinds: tuple[str, ...]) -> dict[str, Camera]:
         cameras: dict[str, Camera] = {}
         seen: Counter[str] = Counter()
+        # Real Ids are MACs, unique across accounts; so are these across simulator runs (several
+        # simulated accounts in one Home Assistant must not share camera ids).
+        vendor_part = secrets.token_hex(3).upper()
         for index, kind in enumerate(kinds, start=1):
             product = catalog.PRODUCTS[kind]
             seen[kind] += 1
             name = product.device_name if seen[kind] == 1 else f"{product.device_name} {seen[kind]}"
-            camera_id = f"A0B1C2{index:06X}"  # a MAC, as real Ids are
+            camera_id = f"{vendor_part}{index:06X}"
             cameras[camera_id] = Camera(camera_id, product, name, catalog.default_alerts(product.species))
         return cameras
 
