@@ -280,7 +280,7 @@ class Account:
         if not isinstance(mobile_id, str) or not mobile_id:
             raise invalid_request()
         if not self.config.mfa or mobile_id in self._trusted:
-            return self.issue_token(mobile_id)
+            return self.issue_token()
         candidate = self._new_candidate(Pending(mobile_id))
         raise CloudError(12101, "MFA required", AccountId=self.account_id, MfaAuthCodeCandidate=candidate)
 
@@ -314,9 +314,9 @@ class Account:
             raise CloudError(12103, "MFA code expired")
         del self._auth_codes[auth_code]
         self._trusted.add(mobile_id)
-        return self.issue_token(mobile_id)
+        return self.issue_token()
 
-    def issue_token(self, mobile_id: str) -> dict[str, Any]:
+    def issue_token(self) -> dict[str, Any]:
         token = secrets.token_urlsafe(48)
         self._tokens[token] = time.time() + self.config.token_ttl
         self.counters.logins += 1
