@@ -1,6 +1,7 @@
 """`python -m camsim tapo|usb [options]`: simulated devices until SIGINT/SIGTERM.
 
-`tapo` is one simulated Tapo camera; `usb` is `--devices` simulated USB webcams (camsim/usb.py).
+`tapo` is one simulated Tapo camera; `usb` is `--devices` simulated USB webcams (camsim/usb.py);
+`furbo` is one simulated Furbo cloud account (camsim/furbo/).
 
 The command line and the JSON line printed when every listener is up are a contract
 (shared/DESIGN.md, section camsim); tests, benchmarks and scripts/develop parse them.
