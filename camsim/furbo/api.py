@@ -195,8 +195,8 @@ async def _account_info(request: web.Request, body: Body) -> Body:
     return {
         "AccountId": account.account_id,
         "Email": account.config.email,
-        "Locale": "en_GB",
-        "ServiceRegion": "EU",
+        "Locale": "en_gb",
+        "ServiceRegion": "UK",
         "Timezone": account.config.timezone,
         "TwoStepAuthEnabled": account.config.mfa,
         "Type": "FURBO_V2",
@@ -214,15 +214,15 @@ async def _devices(request: web.Request, body: Body) -> Body:
 
 async def _license(request: web.Request, body: Body) -> Body:
     account = _authorized(request, body)
-    renewal = datetime.datetime.now(account.zone).date() + datetime.timedelta(days=24)
+    renewal = datetime.datetime.now(account.zone).replace(microsecond=0) + datetime.timedelta(days=24)
     plan = {
-        "ServiceName": "Furbo Nanny",
-        "ServicePlanName": "NST Standard",
+        "ServiceName": "NST Standard",
+        "ServicePlanName": "NST Standard Monthly Plan",
         "SubscriptionStatus": "Active",
         "TimeLeftDays": 24,
         "IsAutoRenew": True,
         "LicenseType": "SUBSCRIPTION",
-        "NextBillingAttempt": renewal.isoformat(),
+        "NextBillingAttempt": renewal.replace(tzinfo=None).isoformat(),
     }
     licenses = [plan] if account.config.subscription else []
     return {
@@ -291,7 +291,7 @@ async def _notable_events(request: web.Request, body: Body) -> Body:
                 "LocationCaption": event.location_caption,
                 "LocalTime": account.local_time(event.at),
                 "Duration": event.duration_ms,
-                "Labels": [event.name],
+                "Labels": [],
                 "Thumbnail": _thumbnail(signer, event),
             }
             for event in account.events_on(date)
@@ -384,26 +384,21 @@ def _epoch(body: Body, key: str) -> float | None:
 
 
 async def _diary(request: web.Request, body: Body) -> Body:
+    """The rolling week of daily timelapses, yesterday first (fields as in ha-furbo's live sample)."""
     account = _authorized(request, body)
     signer = request.app[SIGNER_KEY]
-    today = datetime.date.fromisoformat(account.local_date(datetime.datetime.now(datetime.UTC).timestamp()))
-    diaries = []
-    if account.config.subscription:
-        for days_ago in range(7):
-            day = today - datetime.timedelta(days=days_ago)
-            done = days_ago > 0  # today's diary is made after the day ends
-            diaries.append(
-                {
-                    "DiaryDate": day.isoformat(),
-                    "Weekday": day.isoweekday(),
-                    "IsValid": done,
-                    "JoyRemark": "A calm day with a few busy moments" if done else "",
-                    "TimeLapseUrl": signer.sign(f"/media/diary/{day.isoformat()}.mp4") if done else "",
-                    "SnapshotUrl": "",
-                    "SurveyUrl": "",
-                }
-            )
-    return {"ResultCode": 0, "Diaries": diaries}
+    today = datetime.datetime.now(account.zone).date()
+    days = [today - datetime.timedelta(days=days_ago) for days_ago in range(1, 8)]
+    diaries = [
+        {
+            "DiaryDate": day.isoformat(),
+            "Weekday": day.isoweekday(),
+            "IsValid": True,
+            "TimeLapseUrl": signer.sign(f"/media/diary/{day.isoformat()}.mp4"),
+        }
+        for day in days
+    ]
+    return {"ResultCode": 0, "Diaries": diaries if account.config.subscription else []}
 
 
 # --- signed media -----------------------------------------------------------------------------------

@@ -451,18 +451,24 @@ async def test_media_links_serve_real_files_until_they_expire(cloud: Cloud) -> N
     assert fresh_status == 200
 
 
-async def test_diary_has_a_timelapse_per_finished_day(cloud: Cloud) -> None:
+async def test_diary_has_a_timelapse_for_each_day_of_the_past_week(cloud: Cloud) -> None:
     await cloud.login()
 
     answer = await cloud.authed("/doggie_diary/report", {"Language": "en"}, form=True, base="event_handler")
     diaries = answer.body["Diaries"]
+    cloud.sim.inject(subscription=False)
+    unsubscribed = await cloud.authed(
+        "/doggie_diary/report", {"Language": "en"}, form=True, base="event_handler"
+    )
 
     assert answer.body["ResultCode"] == 0
     assert len(diaries) == 7
-    assert diaries[0]["IsValid"] is False
-    status, body = await cloud.fetch(diaries[1]["TimeLapseUrl"])
+    assert diaries[0]["DiaryDate"] > diaries[6]["DiaryDate"]
+    assert all(diary["IsValid"] for diary in diaries)
+    status, body = await cloud.fetch(diaries[0]["TimeLapseUrl"])
     assert status == 200
     assert body[4:8] == b"ftyp"
+    assert unsubscribed.body["Diaries"] == []
 
 
 async def test_forced_rate_limit_and_failure_then_cleared(cloud: Cloud) -> None:
