@@ -10,6 +10,7 @@ import io
 import json
 import ssl
 import time
+import urllib.error
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -200,6 +201,38 @@ async def test_login_without_the_code_step(cloud: Cloud) -> None:
     assert answer.status == 200
     assert set(answer.body) >= {"AccountId", "CognitoToken", "DeviceBindingLimit"}
     assert cloud.sim.state()["counters"]["logins"] == logins_before + 1
+
+
+async def test_the_first_login_path_also_takes_the_verified_code(cloud: Cloud) -> None:
+    """The app's capture sends MfaAuthCode to /v5/account/read/login as well."""
+    mobile_id = str(uuid.uuid4()).upper()
+    first = await cloud.start_login(mobile_id)
+    sent = await cloud.post("/v4/account/mfa/login/send-code", {**_candidate(first), "Model": "Android"})
+    verified = await cloud.post(
+        "/v4/account/mfa/verify", {**_candidate(sent), "Code": cloud.sim.state()["last_code"]}
+    )
+    credentials = {
+        "Email": "demo@furbo.test",
+        "EncPassword": cloud.encrypt("furbopass"),
+        "MobileId": mobile_id,
+    }
+
+    answer = await cloud.post("/v5/account/read/login", {**credentials, **verified.body})
+    reused = await cloud.post("/v5/account/read/login", {**credentials, **verified.body})
+
+    assert answer.status == 200
+    assert "CognitoToken" in answer.body
+    assert reused.code == 12103  # an MfaAuthCode works once
+
+
+async def test_a_password_encrypted_with_another_key_is_refused(cloud: Cloud) -> None:
+    other = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the size of the app key.public_key()
+    encrypted = base64.b64encode(other.encrypt(b"furbopass", padding.PKCS1v15())).decode()
+    body = {"Email": "demo@furbo.test", "EncPassword": encrypted, "MobileId": str(uuid.uuid4()).upper()}
+
+    answer = await cloud.post("/v5/account/read/login", body)
+
+    assert (answer.status, answer.code) == (400, 12002)
 
 
 async def test_wrong_code_then_stale_candidate(cloud: Cloud) -> None:
@@ -499,6 +532,24 @@ async def test_control_device_and_p2p_answer_like_the_real_cloud(cloud: Cloud) -
     assert control.body == {"Success": True}
     assert first.body["P2PAccountId"] == dog
     assert first.body["P2PAccountKey"] != second.body["P2PAccountKey"]
+
+
+def test_state_endpoint_refuses_unknown_keys_and_events(sim: Sim) -> None:
+    with pytest.raises(urllib.error.HTTPError) as unknown_key:
+        sim.inject(snow=True)
+    with pytest.raises(urllib.error.HTTPError) as unknown_name:
+        sim.inject(add_event={"device_id": sim.info["devices"][0]["id"], "name": "Sneezing"})
+
+    assert unknown_key.value.code == 400
+    assert unknown_name.value.code == 400
+
+
+async def test_pet_profiles_follow_the_cameras(cloud: Cloud) -> None:
+    await cloud.login()
+
+    answer = await cloud.authed("/v3/pet/profile/get", {"LastUpdatedTime": 0})
+
+    assert {pet["Species"] for pet in answer.body["PetProfiles"]} == {"Dog", "Cat"}
 
 
 async def test_state_counts_and_logs_requests_by_path_without_secrets(cloud: Cloud) -> None:
