@@ -226,7 +226,8 @@ async def test_the_first_login_path_also_takes_the_verified_code(cloud: Cloud) -
 
 
 async def test_a_password_encrypted_with_another_key_is_refused(cloud: Cloud) -> None:
-    other = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the size of the app key.public_key()
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the app key's size
+    other = other_key.public_key()
     encrypted = base64.b64encode(other.encrypt(b"furbopass", padding.PKCS1v15())).decode()
     body = {"Email": "demo@furbo.test", "EncPassword": encrypted, "MobileId": str(uuid.uuid4()).upper()}
 
