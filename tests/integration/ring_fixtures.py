@@ -1,0 +1,112 @@
+"""ringsim for integration tests: a simulated Ring cloud account in its own process, and the way in.
+
+`python -m camsim ring` announces an `env` (CAMERA_HUB_RING_CLOUD: the cloud file the integration's
+one seam reads; wss_proxy: the signalling WebSocket's way in; SSL_CERT_FILE: its throwaway CA); the
+`ringsim` fixture starts it and sets that env with monkeypatch, so the unmodified ring-doorbell talks
+to it over real sockets. A test module uses it with `from .ring_fixtures import ringsim  # noqa: F401`
+and `pytestmark = pytest.mark.usefixtures("socket_enabled")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from homeassistant import config_entries
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.camera_hub.const import DOMAIN
+from scripts.lib.sims import Sim, start_ring_sim, stop_sim
+
+
+@dataclass
+class RingSim:
+    """One running ringsim (one Ring account) and its announcement."""
+
+    sim: Sim
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.sim.info
+
+    @property
+    def email(self) -> str:
+        return str(self.info["email"])
+
+    @property
+    def password(self) -> str:
+        return str(self.info["password"])
+
+    @property
+    def devices(self) -> list[dict[str, Any]]:
+        return list(self.info["devices"])
+
+    def device(self, kind_part: str) -> dict[str, Any]:
+        """The announced device whose kind or description contains `kind_part`."""
+        for device in self.devices:
+            if kind_part in str(device["kind"]) or kind_part in str(device.get("description", "")):
+                return device
+        raise AssertionError(f"ringsim has no {kind_part} device: {self.devices}")
+
+    async def state(self, hass: HomeAssistant) -> dict[str, Any]:
+        return await hass.async_add_executor_job(self.sim.state)
+
+    async def inject(self, hass: HomeAssistant, **changes: Any) -> dict[str, Any]:
+        return await hass.async_add_executor_job(lambda: self.sim.inject(**changes))
+
+    async def requests(self, hass: HomeAssistant, path_prefix: str) -> list[dict[str, Any]]:
+        """The logged requests whose path starts with `path_prefix` (the log keeps the newest 500)."""
+        state = await self.state(hass)
+        return [r for r in state["requests"] if str(r["path"]).startswith(path_prefix)]
+
+
+type StartRing = Callable[..., Awaitable[RingSim]]
+
+
+@pytest.fixture
+def ringsim(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Iterator[StartRing]:
+    """Start ringsim (`await ringsim("--two-factor", "sms")`) with its env set; stopped after the test."""
+    sims: list[Sim] = []
+
+    async def start(*args: str) -> RingSim:
+        sim = await hass.async_add_executor_job(lambda: start_ring_sim(*args))
+        sims.append(sim)
+        for name, value in sim.info["env"].items():
+            monkeypatch.setenv(name, str(value))
+        return RingSim(sim)
+
+    yield start
+    for sim in sims:
+        stop_sim(sim)
+
+
+async def start_ring_flow(hass: HomeAssistant) -> dict[str, Any]:
+    """The config flow's first Ring form (brand menu → ring)."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "ring"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "ring"
+    return dict(result)
+
+
+async def add_ring_account(hass: HomeAssistant, sim: RingSim) -> ConfigEntry:
+    """The real config flow end to end (the code step too when ringsim asks for one); set up and loaded."""
+    result = await start_ring_flow(hass)
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"email": sim.email, "password": sim.password}
+        )
+    )
+    if result.get("step_id") == "ring_2fa":
+        code = (await sim.state(hass))["last_code"]
+        result = dict(await hass.config_entries.flow.async_configure(result["flow_id"], {"code": code}))
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert isinstance(entry, ConfigEntry)
+    return entry
