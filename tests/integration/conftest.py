@@ -31,6 +31,8 @@ from custom_components.camera_hub.vendors.tapo.const import (
 )
 from tests.helpers.camsim import Sim, start_sim, stop_sim
 
+from .ring_fixtures import ringsim  # noqa: F401 - the fixture, for every test here
+
 USERNAME = "camuser"
 PASSWORD = "campass"
 CLOUD_PASSWORD = "cloudpass"

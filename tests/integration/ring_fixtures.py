@@ -3,8 +3,8 @@
 `python -m camsim ring` announces an `env` (CAMERA_HUB_RING_CLOUD: the cloud file the integration's
 one seam reads; wss_proxy: the signalling WebSocket's way in; SSL_CERT_FILE: its throwaway CA); the
 `ringsim` fixture starts it and sets that env with monkeypatch, so the unmodified ring-doorbell talks
-to it over real sockets. A test module uses it with `from .ring_fixtures import ringsim  # noqa: F401`
-and `pytestmark = pytest.mark.usefixtures("socket_enabled")`.
+to it over real sockets. conftest.py imports the fixture for every test of this folder; a test module
+needs `pytestmark = pytest.mark.usefixtures("socket_enabled")`.
 """
 
 from __future__ import annotations
