@@ -327,7 +327,12 @@ class RingBackend:
         if not self._account.may_poll(now):
             return
         history.polled_at = now
-        entries = await self._account.async_call(self.device.async_history(limit=HISTORY_LIMIT))
+        try:
+            entries = await self._account.async_call(lambda: self.device.async_history(limit=HISTORY_LIMIT))
+        except Unreachable as err:
+            # The device list answered: the camera's state stands; the history waits for the next poll.
+            _LOGGER.debug("%s: history not read: %s", self.identity.name, err)
+            return
         if entries is None:
             return
         history.entries = list(entries)
@@ -356,7 +361,10 @@ class RingBackend:
         if not self._account.may_poll(now):
             return
         self._health_at = now
-        await self._account.async_run(self.device.async_update_health_data())
+        try:
+            await self._account.async_run(self.device.async_update_health_data)
+        except Unreachable as err:
+            _LOGGER.debug("%s: health not read: %s", self.identity.name, err)
 
     # --- switches --------------------------------------------------------------------------
 

@@ -91,10 +91,10 @@ def login_error(err: Exception, answer: OAuthAnswer | None, *, with_code: bool) 
         return Unreachable("Ring did not answer")
     if answer is not None and (channel := answer.two_factor_channel) is not None:
         return CodeRequired(channel)
+    if answer is not None and "too many" in answer.description:
+        return TooManyCodes("Ring refuses to send more codes for now")
     if answer is None or answer.is_outage:
         return Unreachable(f"Ring answered the login with HTTP {answer.status if answer else '—'}")
-    if "too many" in answer.description:
-        return TooManyCodes("Ring refuses to send more codes for now")
     if isinstance(err, Requires2FAError):
         return CodeRequired("unknown")
     return AuthFailed("ring_code" if with_code else "ring_password")
@@ -165,29 +165,35 @@ class RingAccount:
             now = dt_util.utcnow()
             if self._fetched_at is not None and now - self._fetched_at < DEVICES_FRESH_FOR:
                 return
-            if not self.may_poll(now):
+            if not self.may_poll(now) and self.ring.devices_data:
                 return
-            if not await self.async_run(self.ring.async_update_devices()):
+            if not await self.async_run(self.ring.async_update_devices):
                 if not self.ring.devices_data:
                     raise Unreachable("Ring is rate limiting and has not listed the devices yet")
                 return
             self._fetched_at = now
             self._refreshed()
 
-    async def async_run(self, call: Awaitable[object]) -> bool:
+    async def async_run(self, call: Callable[[], Awaitable[object]]) -> bool:
         """A Ring request for its effect: False when Ring is rate limiting (see `async_call`)."""
         done, _ = await self._async_attempt(call)
         return done
 
-    async def async_call(self, call: Awaitable[_T]) -> _T | None:
+    async def async_call(self, call: Callable[[], Awaitable[_T]]) -> _T | None:
         """A Ring request: its value, or None while Ring is rate limiting (logged once); a refused
         token raises AuthFailed, other failures Unreachable."""
         done, value = await self._async_attempt(call)
         return value if done else None
 
-    async def _async_attempt(self, call: Awaitable[_T]) -> tuple[bool, _T | None]:
+    async def _async_attempt(self, call: Callable[[], Awaitable[_T]]) -> tuple[bool, _T | None]:
         try:
-            value = await call
+            try:
+                value = await call()
+            except RingError as err:
+                if _status_of(err) != 401:
+                    raise
+                # The library refreshed the token on the 401 but does not repeat the request.
+                value = await call()
         except AuthenticationError as err:
             if (answer := self.http.watch.last) is not None and answer.is_outage:
                 raise Unreachable("Ring's token endpoint is unavailable") from err
@@ -258,7 +264,7 @@ class RingConnection:
         )
         account = self._account = RingAccount(Ring(auth), http, self._sync_backends)
         try:
-            await account.async_run(account.ring.async_create_session())
+            await account.async_run(account.ring.async_create_session)
             await account.async_refresh()
         except BaseException:
             self._account = None
