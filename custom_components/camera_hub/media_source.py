@@ -27,7 +27,6 @@ from homeassistant.components.media_source import (
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
-from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .vendors.base import CameraHubError, MediaItem, MediaLibrary
@@ -163,13 +162,12 @@ class CameraHubMediaSource(MediaSource):
 
     def _item(self, entry_id: str, camera_id: str, media: MediaItem) -> BrowseMediaSource:
         identifier = _SEPARATOR.join((entry_id, _encode(camera_id), _encode(media.id), media.content_type))
-        when = dt_util.as_local(media.taken_at).strftime("%Y-%m-%d %H:%M")
         return BrowseMediaSource(
             domain=DOMAIN,
             identifier=identifier,
             media_class=_media_class(media.content_type),
             media_content_type=media.content_type,
-            title=f"{when} {media.title}",
+            title=media.title,
             can_play=True,
             can_expand=False,
             thumbnail=media_url(entry_id, camera_id, media.id, PART_THUMBNAIL) if media.thumbnail else None,
