@@ -102,7 +102,9 @@ def _camera_entity(
     """The entity class decides the frontend's player: HA fixes it per class (native WebRTC or not)."""
     video = camera.backend.video(stream)
     if isinstance(video, StillVideo):
-        still = CameraEntityDescription(key=video.translation_key, translation_key=video.translation_key)
+        # Keyed by its stream like every camera entity (the unique id stays if the brand gains live
+        # view), named for what it shows.
+        still = CameraEntityDescription(key=description.key, translation_key=video.translation_key)
         return CameraHubStillCamera(camera, still, stream, max_age)
     if isinstance(video, CloudWebRtcVideo):
         return CameraHubCloudCamera(camera, description, stream, max_age)
