@@ -19,6 +19,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
+from camsim.ring.catalog import PRESETS
 from custom_components.camera_hub.const import DOMAIN
 from scripts.lib.sims import Sim, start_ring_sim, stop_sim
 
@@ -45,12 +46,13 @@ class RingSim:
     def devices(self) -> list[dict[str, Any]]:
         return list(self.info["devices"])
 
-    def device(self, kind_part: str) -> dict[str, Any]:
-        """The announced device whose kind or description contains `kind_part`."""
+    def device(self, preset: str) -> dict[str, Any]:
+        """The announced device of a `--devices` preset ("doorbell", "floodlight", "battery", "chime")."""
+        kind = PRESETS[preset][0]
         for device in self.devices:
-            if kind_part in str(device["kind"]) or kind_part in str(device.get("description", "")):
+            if device["kind"] == kind:
                 return device
-        raise AssertionError(f"ringsim has no {kind_part} device: {self.devices}")
+        raise AssertionError(f"ringsim has no {preset} ({kind}): {self.devices}")
 
     async def state(self, hass: HomeAssistant) -> dict[str, Any]:
         return await hass.async_add_executor_job(self.sim.state)

@@ -86,8 +86,7 @@ async def test_account_without_2fa_stores_the_token_not_the_password(
     assert counters["password_grants"] == 1
     assert counters["codes_sent"] == 0
 
-    cameras = {d["kind"]: d for d in sim.devices}
-    chime = next(d for d in sim.devices if "chime" in d["kind"])
+    chime = sim.device("chime")
     for device in sim.devices:
         registered = device_registry.async_get_device(identifiers={(DOMAIN, ring_id(device))})
         if device is chime:
@@ -96,7 +95,10 @@ async def test_account_without_2fa_stores_the_token_not_the_password(
             assert registered is not None, device
             assert registered.name == device["description"]
             assert registered.manufacturer == "Ring"
-    assert set(backends(entry)) == {ring_id(d) for d in cameras.values() if d is not chime}
+    assert set(backends(entry)) == {ring_id(d) for d in sim.devices if d is not chime}
+    assert {sim.device(p)["kind"] for p in ("doorbell", "floodlight", "battery")} <= {
+        b.device.kind for b in backends(entry).values()
+    }
 
 
 async def test_2fa_says_the_channel_and_refuses_a_wrong_code(hass: HomeAssistant, ringsim: StartRing) -> None:
@@ -335,7 +337,8 @@ async def test_battery_camera_shows_its_newest_event_dated_by_the_event(
 ) -> None:
     sim = await ringsim()
     entry = await add_ring_account(hass, sim)
-    battery = next(d for d in sim.devices if (b := backends(entry).get(ring_id(d))) and b.battery_powered)
+    battery = sim.device("battery")
+    assert backends(entry)[ring_id(battery)].battery_powered
     camera = camera_of(entity_registry, battery)
     before = dt_util.utcnow().replace(microsecond=0)
     await sim.inject(hass, motion={"device_id": battery["id"], "subtype": "human"})
