@@ -20,6 +20,7 @@ from pathlib import Path
 from . import usb
 from .device import FIRMWARES, Config, TapoDevice
 from .furbo import cli as furbo_cli
+from .ring import cli as ring_cli
 from .servers import start_camera
 
 
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     webcams.add_argument("--state-port", type=int, default=0)
     webcams.add_argument("--log-level", default="WARNING")
     furbo_cli.add_parser(kinds)
+    ring_cli.add_parser(kinds)
     return parser
 
 
@@ -130,6 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level, stream=sys.stderr)
     if args.kind == "furbo":
         asyncio.run(furbo_cli.run(args, stop_on_signals))
+        return
+    if args.kind == "ring":
+        asyncio.run(ring_cli.run(args, stop_on_signals))
         return
     asyncio.run(run_usb(args) if args.kind == "usb" else run(args))
 
