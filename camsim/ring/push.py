@@ -95,9 +95,9 @@ def _b64url_padded(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii")
 
 
-def _new_token(prefix_bytes: int = 16) -> str:
+def _new_token() -> str:
     """A token shaped like Google's `<instance>:APA91b<…>`; never contains '=' (register3 splits on it)."""
-    return f"{secrets.token_urlsafe(prefix_bytes)}:APA91b{secrets.token_urlsafe(96)}"
+    return f"{secrets.token_urlsafe(16)}:APA91b{secrets.token_urlsafe(96)}"
 
 
 def _sender_of(firebase_app_id: str) -> str:
@@ -153,6 +153,22 @@ class FcmService:
     def connections(self) -> int:
         """Clients logged in on the MCS socket right now."""
         return len(self._logged_in)
+
+    def counters(self) -> dict[str, int]:
+        """What happened so far, for a state endpoint: pushed = written to a socket, delivered = acked."""
+        return {
+            "checkins": self.checkins,
+            "registrations": self.registrations,
+            "logins": self.logins,
+            "connections": self.connections,
+            "pushed": self.pushed,
+            "delivered": self.delivered,
+            "heartbeats": self.heartbeats,
+        }
+
+    def is_registered(self, fcm_token: str) -> bool:
+        """Whether `fcm_token` came from an FCM registration with this service (and so can be pushed to)."""
+        return fcm_token in self._fcm
 
     # --- HTTPS: registration -------------------------------------------------------------------------
 
@@ -270,7 +286,7 @@ class FcmService:
         )
         if registration is None:
             return _google_error(400, "web push endpoint or keys not valid")
-        token = _new_token(prefix_bytes=16)
+        token = _new_token()
         self._fcm[token] = registration
         self.registrations += 1
         project = request.path.split("/")[3]
@@ -302,11 +318,11 @@ class FcmService:
 
     # --- MCS: the push socket -------------------------------------------------------------------------
 
-    async def start_mcs(self, host: str, ssl_context: ssl.SSLContext) -> int:
-        """Listen for MCS clients over TLS on `host` (any free port); returns the port."""
-        self._server = await asyncio.start_server(self._serve, host, 0, ssl=ssl_context)
-        port: int = self._server.sockets[0].getsockname()[1]
-        return port
+    async def start_mcs(self, host: str, ssl_context: ssl.SSLContext, *, port: int = 0) -> int:
+        """Listen for MCS clients over TLS on `host` and `port` (0: any free port); returns the port."""
+        self._server = await asyncio.start_server(self._serve, host, port, ssl=ssl_context)
+        bound: int = self._server.sockets[0].getsockname()[1]
+        return bound
 
     async def stop(self) -> None:
         if self._server is None:

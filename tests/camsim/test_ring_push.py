@@ -143,6 +143,8 @@ async def test_registration_gives_an_fcm_token_with_gcm_credentials(google: Goog
     assert client.credentials is not None
     assert client.credentials["fcm"]["installation"]["expires_in"] == 604800
     assert (google.service.checkins, google.service.registrations) == (1, 1)
+    assert google.service.is_registered(token)
+    assert not google.service.is_registered("made-up")
 
 
 async def test_stored_credentials_only_check_in_again(google: Google) -> None:
@@ -184,8 +186,10 @@ async def test_a_push_after_dropped_connections_arrives_once_the_client_reconnec
         notification = await google.next_notification()
         await google.wait_until(lambda: google.service.delivered == 1)
 
+    await google.wait_until(lambda: google.service.connections == 0)  # the stopped client hung up
     assert notification["data"] == RING_DING
-    assert (google.service.logins, google.service.pushed, google.service.delivered) == (2, 1, 1)
+    counters = google.service.counters()
+    assert (counters["logins"], counters["pushed"], counters["delivered"]) == (2, 1, 1)
 
 
 async def test_pushes_to_unknown_or_unconnected_tokens_are_refused(google: Google) -> None:
