@@ -276,3 +276,39 @@ async def test_heartbeat_pings_are_acknowledged(google: Google) -> None:
     assert not login.HasField("error")
     assert isinstance(ack, HeartbeatAck)
     assert google.service.heartbeats == 1
+
+
+async def test_a_socket_not_speaking_mcs_is_closed(google: Google) -> None:
+    context = ssl.create_default_context(cafile=str(google.authority.ca_file))
+    reader, writer = await asyncio.open_connection("127.0.0.1", google.mcs_port, ssl=context)
+    try:
+        writer.write(b"GET / HTTP/1.1\r\n\r\n")
+        async with asyncio.timeout(DEADLINE):
+            answer = await reader.read()
+    finally:
+        writer.close()
+
+    assert answer == b""
+    assert google.service.logins == 0
+
+
+async def test_a_second_login_of_the_same_device_replaces_the_first_socket(google: Google) -> None:
+    client = google.client()
+    await client.checkin_or_register()
+    gcm = _gcm(client)
+    first, second = await _raw_mcs(google), await _raw_mcs(google)
+    try:
+        async with asyncio.timeout(DEADLINE):
+            await first.send(_login(gcm["android_id"], gcm["security_token"]))
+            await first.read()
+            await second.send(_login(gcm["android_id"], gcm["security_token"]))
+            await second.read()
+            with pytest.raises(asyncio.IncompleteReadError):
+                await first.read()
+        # Read while the second socket is still open: it is the device's one connection.
+        assert google.service.connections == 1
+    finally:
+        first.close()
+        second.close()
+
+    assert google.service.logins == 2
