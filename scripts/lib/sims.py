@@ -112,14 +112,6 @@ def start_furbo_sim(*args: str, die_with_parent: bool = False) -> Sim:
 
 
 def start_ring_sim(*args: str, die_with_parent: bool = False) -> Sim:
-    """Start `camsim ring` (a simulated Ring account: `--devices doorbell,battery`, `--two-factor sms`, …).
-
-    Its line carries `env` (CAMERA_HUB_RING_CLOUD, wss_proxy, SSL_CERT_FILE) for the process that runs HA.
-    """
-    return _launch_camsim(["ring", *args], die_with_parent)
-
-
-def start_ring_sim(*args: str, die_with_parent: bool = False) -> Sim:
     """Start `camsim ring` (a simulated Ring cloud account: `--two-factor sms`, `--devices doorbell`, …).
 
     Its line carries `env` (CAMERA_HUB_RING_CLOUD, wss_proxy, SSL_CERT_FILE) for the process that runs HA.

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +35,9 @@ from custom_components.camera_hub.vendors.ring.backend import RingBackend
 from custom_components.camera_hub.vendors.ring.const import UPDATE_INTERVAL
 
 from .conftest import state_of
-from .ring_fixtures import StartRing, add_ring_account, start_ring_flow
+from .ring_fixtures import RING_LIBRARY_WARNINGS, StartRing, add_ring_account, start_ring_flow
 
-pytestmark = pytest.mark.usefixtures("socket_enabled")
+pytestmark = [pytest.mark.usefixtures("socket_enabled"), RING_LIBRARY_WARNINGS]
 
 DEVICES_PATH = "/clients_api/ring_devices"
 
@@ -88,7 +91,7 @@ async def test_account_without_2fa_stores_the_token_not_the_password(
 
     chime = sim.device("chime")
     for device in sim.devices:
-        registered = device_registry.async_get_device(identifiers={(DOMAIN, ring_id(device))})
+        registered = device_registry.async_get_device_by_identifier((DOMAIN, ring_id(device)), entry.entry_id)
         if device is chime:
             assert registered is None, "a chime is no camera"
         else:
@@ -175,6 +178,21 @@ async def test_ring_unreachable(hass: HomeAssistant, ringsim: StartRing) -> None
     assert flow["errors"] == {"base": "cannot_connect"}
 
 
+async def test_ring_refusing_connections(
+    hass: HomeAssistant, ringsim: StartRing, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Ring's address answers nothing: the cloud file (kept) points at a port that is closed."""
+    sim = await ringsim()
+    kept = tmp_path / "ring-cloud.json"
+    await hass.async_add_executor_job(shutil.copyfile, os.environ["CAMERA_HUB_RING_CLOUD"], kept)
+    await hass.async_add_executor_job(sim.sim.process.terminate)
+    await hass.async_add_executor_job(sim.sim.process.wait, 10)
+    monkeypatch.setenv("CAMERA_HUB_RING_CLOUD", str(kept))
+    flow = await start_ring_flow(hass)
+    flow = await submit(hass, flow, {"email": sim.email, "password": sim.password})
+    assert flow["errors"] == {"base": "cannot_connect"}
+
+
 async def test_same_account_twice_is_already_configured(hass: HomeAssistant, ringsim: StartRing) -> None:
     sim = await ringsim()
     await add_ring_account(hass, sim)
@@ -185,9 +203,16 @@ async def test_same_account_twice_is_already_configured(hass: HomeAssistant, rin
 
 
 async def test_one_hardware_id_per_install(hass: HomeAssistant, ringsim: StartRing) -> None:
-    first = await add_ring_account(hass, await ringsim())
-    second = await add_ring_account(hass, await ringsim("--email", "other@ring.test"))
-    assert first.data["hardware_id"] == second.data["hardware_id"]
+    """Made once, kept by HA's storage, reused by every Ring entry of this install."""
+    sim = await ringsim()
+    first = await add_ring_account(hass, sim)
+    hardware_id = first.data["hardware_id"]
+    await hass.config_entries.async_remove(first.entry_id)
+    await hass.async_block_till_done()
+
+    second = await add_ring_account(hass, sim)
+
+    assert second.data["hardware_id"] == hardware_id
 
 
 # --- tokens -----------------------------------------------------------------------------------------
@@ -260,7 +285,7 @@ async def test_devices_added_and_removed_in_ring_follow(
     await next_poll(hass, freezer)
 
     assert set(backends(entry)) == before | {ring_id(garage)}
-    device = device_registry.async_get_device(identifiers={(DOMAIN, ring_id(garage))})
+    device = device_registry.async_get_device_by_identifier((DOMAIN, ring_id(garage)), entry.entry_id)
     assert device is not None
     assert device.name == "Garage"
     light = entity_id(entity_registry, "switch", f"{ring_id(garage)}_light")
@@ -272,7 +297,9 @@ async def test_devices_added_and_removed_in_ring_follow(
     assert set(backends(entry)) == before
     assert state_of(hass, light).state == STATE_UNAVAILABLE
     # The device stays until its owner deletes it (never deleted automatically).
-    assert device_registry.async_get_device(identifiers={(DOMAIN, ring_id(garage))}) is not None
+    assert (
+        device_registry.async_get_device_by_identifier((DOMAIN, ring_id(garage)), entry.entry_id) is not None
+    )
 
 
 async def test_switches_drive_ring(

@@ -28,6 +28,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 
+from ..base import Unreachable
+
 _LOGGER = logging.getLogger(__name__)
 
 CLOUD_ENV = "CAMERA_HUB_RING_CLOUD"
@@ -171,8 +173,12 @@ async def ring_http_session(hass: HomeAssistant) -> RingHttp:
     if not (cloud_file := os.environ.get(CLOUD_ENV)):
         session = async_create_clientsession(hass, auto_cleanup=False, middlewares=(watch,))
         return RingHttp(session=session, watch=watch, simulated=False)
-    cloud = await hass.async_add_executor_job(_read_cloud_file, cloud_file)
-    context = await hass.async_add_executor_job(_simulated_context, cloud)
+    try:
+        cloud = await hass.async_add_executor_job(_read_cloud_file, cloud_file)
+        context = await hass.async_add_executor_job(_simulated_context, cloud)
+    except (OSError, ValueError, KeyError) as err:
+        # The simulator is gone (it deletes its files when it stops): as unreachable as Ring can be.
+        raise Unreachable(f"the simulated Ring cloud ({CLOUD_ENV}) is unreadable") from err
     _point_push_at(cloud)
     _LOGGER.info("Ring goes to the simulated cloud at %s:%s (%s)", *cloud.address, CLOUD_ENV)
     connector = aiohttp.TCPConnector(resolver=_CloudResolver(cloud), ssl=context)

@@ -249,7 +249,8 @@ class RingConnection:
     def hub(self) -> Hub:
         return Hub(
             id=f"ring_account_{self._account_id}",
-            identity=DeviceIdentity(name=self._entry.title, manufacturer=MANUFACTURER, model="Ring account"),
+            # Not the e-mail (the entry's title): a device's name reaches diagnostics unredacted.
+            identity=DeviceIdentity(name="Ring account", manufacturer=MANUFACTURER, model="Ring account"),
         )
 
     async def async_connect(self) -> None:

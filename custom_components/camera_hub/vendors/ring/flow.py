@@ -106,7 +106,10 @@ class RingFlow(ConfigFlow):
 
     async def _async_ring_login(self, code: str | None) -> tuple[ConfigFlowResult | None, dict[str, str]]:
         """One login attempt: the flow's next result, or the form's errors."""
-        http = await ring_http_session(self.hass)
+        try:
+            http = await ring_http_session(self.hass)
+        except Unreachable:
+            return None, {"base": "cannot_connect"}
         try:
             token = await async_fetch_token(
                 http, self._ring_hardware_id, self._ring_email, self._ring_password, code
