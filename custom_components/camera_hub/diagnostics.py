@@ -1,5 +1,6 @@
-"""Diagnostics: what Camera Hub knows about an entry and each of its cameras, with every secret and
-identifier redacted (the core's keys below plus the brand's own, from the registry)."""
+"""Diagnostics: what Camera Hub knows about an entry and each of its cameras (capabilities, the last
+state read with the brand's readings and notices), with every secret and identifier redacted (the
+core's keys below plus the brand's own, from the registry)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ async def async_get_config_entry_diagnostics(
         {
             "entry": {"data": dict(entry.data), "options": dict(entry.options), "unique_id": entry.unique_id},
             "brand": runtime.brand.key,
-            "hub": asdict(hub.identity) if hub else None,
+            # An account's own device is often named by the account (an e-mail address).
+            "hub": async_redact_data(asdict(hub.identity), {"name"}) if hub else None,
             "cameras": [_camera(camera) for camera in runtime.cameras.values()],
         },
     )
