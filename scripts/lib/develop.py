@@ -27,13 +27,14 @@ from .dashboard import install_dashboard
 from .hass import (
     ROOT,
     HassProcess,
+    add_ring_account,
     add_tapo_camera,
     add_usb_camera,
     camera_hub_entities,
     free_port,
     start_onboarded,
 )
-from .sims import Sim, guarded, start_sim, start_usb_sim, stop_process, stop_sim
+from .sims import Sim, guarded, start_ring_sim, start_sim, start_usb_sim, stop_process, stop_sim
 
 # Where Camera Hub's USB discovery looks instead of this host's /dev and /sys (vendors/usb/host.py).
 USB_DESCRIPTION_ENV = "CAMERA_HUB_V4L2_DESCRIPTION"
@@ -49,6 +50,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--cameras", type=int, default=2, help="simulated Tapo cameras to start (default 2)")
     parser.add_argument("--usb", type=int, default=1, help="simulated USB webcams to start (default 1)")
+    parser.add_argument(
+        "--ring",
+        type=int,
+        default=1,
+        choices=(0, 1),
+        help="simulated Ring accounts (default 1: a wired doorbell and a battery cam); one HA process "
+        "reaches one simulated Ring cloud, so at most 1",
+    )
     parser.add_argument(
         "--camera-network",
         default="127.0.1",
@@ -181,6 +190,24 @@ async def add_usb_webcams(hass: HassProcess, sim: Sim | None) -> None:
         raise RuntimeError(f"adding the webcam {path} failed: {result.get('errors') or result}")
 
 
+def start_ring_accounts(count: int) -> list[Sim]:
+    """ringsim, one process per account (its announced env goes to Home Assistant's process)."""
+    return [start_ring_sim("--devices", "doorbell,battery", die_with_parent=True) for _ in range(count)]
+
+
+async def add_ring_accounts(hass: HassProcess, sims: list[Sim]) -> None:
+    """Each simulated Ring account through the real config flow (its code from ringsim when asked)."""
+    for sim in sims:
+
+        def last_code(sim: Sim = sim) -> str | None:
+            code = sim.state()["last_code"]
+            return None if code is None else str(code)
+
+        result = await add_ring_account(hass, sim.info, last_code)
+        if result["type"] != "create_entry":
+            raise RuntimeError(f"adding the Ring account {sim.info['email']} failed: {result}")
+
+
 async def add_cameras(hass: HassProcess, sims: list[Sim]) -> list[str]:
     """One config entry per simulated camera, through the real config flow; returns camera entities.
 
@@ -226,10 +253,15 @@ async def develop(args: argparse.Namespace) -> int:
             f"Starting Home Assistant on http://127.0.0.1:{args.port} (config: {args.data}) …",
             file=sys.stderr,
         )
+        rings = start_ring_accounts(args.ring)
+        sims.extend(rings)
         env = {USB_DESCRIPTION_ENV: webcams.info["description"]} if webcams is not None else {}
+        for ring in rings:
+            env.update(ring.info["env"])  # the Ring seam: CAMERA_HUB_RING_CLOUD, wss_proxy, SSL_CERT_FILE
         hass = await start_onboarded(args.data, args.port, die_with_parent=True, env=env)
         token_file = write_token_file(args.data, hass.token)
         await add_usb_webcams(hass, webcams)
+        await add_ring_accounts(hass, rings)
         cameras = await add_cameras(hass, [sim for sim in sims if sim.info["kind"] == "tapo"])
         dashboard = await install_dashboard(hass)
         bridge = await start_bridge(hass, token_file, args.data)

@@ -370,6 +370,35 @@ async def add_usb_camera(hass: HassProcess, path: str) -> dict[str, Any]:
         return await step(flow_path, {"mode": proposed})
 
 
+async def add_ring_account(
+    hass: HassProcess, sim_info: dict[str, Any], code: Callable[[], str | None]
+) -> dict[str, Any]:
+    """Add a (simulated) Ring account through the real config flow over REST: e-mail and password,
+    then `code()` (ringsim's last code) when Ring asks for one. Returns the flow's final result.
+
+    An entry left from an earlier run holds a token the new ringsim never issued: it is deleted first.
+    """
+    await _delete_entries_titled(hass, str(sim_info["email"]))
+    async with _config_flow(hass) as (step, flow_path):
+        await step(flow_path, {"next_step_id": "ring"})
+        result = await step(flow_path, {"email": sim_info["email"], "password": sim_info["password"]})
+        if result.get("step_id") == "ring_2fa":
+            result = await step(flow_path, {"code": code()})
+        return result
+
+
+async def _delete_entries_titled(hass: HassProcess, title: str) -> None:
+    headers = {"Authorization": f"Bearer {hass.token}"}
+    async with aiohttp.ClientSession(hass.url, headers=headers) as session:
+        async with session.get("/api/config/config_entries/entry", params={"domain": "camera_hub"}) as resp:
+            resp.raise_for_status()
+            entries: list[dict[str, Any]] = await resp.json()
+        for entry in entries:
+            if entry["title"] == title:
+                async with session.delete(f"/api/config/config_entries/entry/{entry['entry_id']}") as resp:
+                    resp.raise_for_status()
+
+
 type FlowStep = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
