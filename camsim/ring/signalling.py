@@ -37,7 +37,7 @@ _LOGGER = logging.getLogger(__name__)
 
 VIDEO_SIZE = (320, 240)
 CLOSE_TEXTS = {0: "Session ended", 5: "Authentication failed: -1", 6: "Timeout waiting for ping"}
-_DIRECTION = re.compile(r"^a=(sendrecv|sendonly|recvonly|inactive)$", re.MULTILINE)
+_DIRECTION = re.compile(r"^a=(?:sendrecv|sendonly|recvonly|inactive)(?=\r?$)", re.MULTILINE)
 
 
 class CameraTrack(VideoStreamTrack):
