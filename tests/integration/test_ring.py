@@ -430,3 +430,50 @@ async def test_diagnostics_redact_the_account(
     for secret in (token["access_token"], token["refresh_token"], entry.data["hardware_id"], sim.email):
         assert secret not in text
     assert "ring" in text
+
+
+# --- history and recordings -------------------------------------------------------------------------
+
+
+async def test_history_delivers_an_event_push_missed_once(
+    hass: HomeAssistant,
+    ringsim: StartRing,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Whatever the push channel's state, a ding reaches its event entity exactly once."""
+    sim = await ringsim()
+    await add_ring_account(hass, sim)
+    doorbell = sim.device("doorbell")
+    ding = entity_id(entity_registry, "event", f"{ring_id(doorbell)}_ding")
+    await next_poll(hass, freezer)  # the baseline: events from before are not news
+    before = state_of(hass, ding).state
+
+    await sim.inject(hass, ding={"device_id": doorbell["id"]})
+    await next_poll(hass, freezer)
+    after_first_poll = state_of(hass, ding)
+    await next_poll(hass, freezer)
+
+    assert after_first_poll.state != before
+    assert after_first_poll.attributes["event_type"] == "ding"
+    assert state_of(hass, ding).state == after_first_poll.state  # not delivered twice
+
+
+async def test_recordings_of_a_subscribed_camera(
+    hass: HomeAssistant, ringsim: StartRing, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await ringsim()
+    entry = await add_ring_account(hass, sim)
+    battery = sim.device("battery")
+    await sim.inject(hass, motion={"device_id": battery["id"], "subtype": "motion"})
+    await next_poll(hass, freezer)
+    library = backends(entry)[ring_id(battery)].media()
+    assert library is not None
+
+    items = await library.async_items()
+    body = await library.async_open(items[0].id)
+
+    assert items[0].content_type == "video/mp4"
+    data = b"".join([chunk async for chunk in body.chunks])
+    assert data[4:8] == b"ftyp"
+    assert body.size == len(data)
