@@ -249,8 +249,8 @@ class RingConnection:
     def hub(self) -> Hub:
         return Hub(
             id=f"ring_account_{self._account_id}",
-            # Not the e-mail (the entry's title): a device's name reaches diagnostics unredacted.
-            identity=DeviceIdentity(name="Ring account", manufacturer=MANUFACTURER, model="Ring account"),
+            # Named by the e-mail like the entry: what tells two accounts apart (diagnostics redact it).
+            identity=DeviceIdentity(name=self._entry.title, manufacturer=MANUFACTURER, model="Ring account"),
         )
 
     async def async_connect(self) -> None:
