@@ -252,6 +252,7 @@ async def test_refused_refresh_starts_reauth_and_reauth_renews_the_token(
     flow = dict(flows[0])
     assert flow["step_id"] == "ring_reauth_confirm"
     grants_before = (await sim.state(hass))["counters"]["password_grants"]
+    refused_token = dict(entry.data["token"])
 
     flow = await submit(hass, flow, {"password": "wrong"})
     assert flow["errors"] == {"base": "invalid_auth"}
@@ -262,6 +263,7 @@ async def test_refused_refresh_starts_reauth_and_reauth_renews_the_token(
 
     assert (await sim.state(hass))["counters"]["password_grants"] == grants_before + 2
     assert "auth_failed" not in entry.data
+    assert entry.data["token"]["refresh_token"] != refused_token["refresh_token"]
     assert sim.password not in json.dumps(dict(entry.data))
     assert entry.state is ConfigEntryState.LOADED
 
