@@ -113,7 +113,6 @@ class Account:
     stall: Fault | None = None
     answer_direction: str | None = None
     close_quirk: dict[str, float] | None = None
-    malformed_push: bool = False
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_CAP))
     counters: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
@@ -328,7 +327,6 @@ class Account:
         if not body:
             self.fail = self.stall = None
             self.answer_direction = self.close_quirk = None
-            self.malformed_push = False
         if fail := body.get("fail"):
             self.fail = Fault(
                 count=int(fail.get("count", 1)),

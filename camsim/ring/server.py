@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import shutil
+import ssl
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,18 +17,7 @@ from ..servers import AiohttpListener
 from . import api, events, media, signalling
 from .account import Account, Config
 from .proxy import ConnectProxy
-
-try:
-    from .push import GOOGLE_HOSTS, FcmService
-except ImportError:  # push.py is written on its own; without it Google's hosts answer 503
-    FcmService = None  # type: ignore[assignment,misc]
-    GOOGLE_HOSTS = frozenset(
-        {
-            "android.clients.google.com",
-            "firebaseinstallations.googleapis.com",
-            "fcmregistrations.googleapis.com",
-        }
-    )
+from .push import GOOGLE_HOSTS, FcmService
 
 ALL_HOSTS = [*api.RING_HOSTS, *sorted(GOOGLE_HOSTS)]
 
@@ -39,7 +28,7 @@ class RingSim:
     def __init__(self, config: Config, directory: Path) -> None:
         self.account = Account(config)
         self.directory = directory
-        self.push: Any = FcmService() if FcmService is not None else None
+        self.push = FcmService()
         self.cloud = api.RingCloud(
             self.account,
             media.Recordings(directory),
@@ -50,21 +39,20 @@ class RingSim:
         self.events = events.Events(self.account, self.push)
 
     async def _google(self, request: web.Request) -> web.StreamResponse:
-        if self.push is None:
-            return web.json_response({"error": "push service not available"}, status=503)
-        response: web.StreamResponse = await self.push.handle(request)
-        return response
+        return await self.push.handle(request)
 
     def state(self) -> dict[str, Any]:
-        connections = self.push.connections if self.push is not None else 0
-        return self.account.state(connections)
+        push = self.push.counters()
+        # delivered = acknowledged by the client, as Google counts it
+        self.account.counters["push_delivered"] = push["delivered"]
+        return self.account.state(push["connections"])
 
     async def apply(self, body: dict[str, Any]) -> None:
         self.account.apply_faults(body)
         if not body:
             self.events.malformed = False
         if push := body.get("push"):
-            if push.get("drop") and self.push is not None:
+            if push.get("drop"):
                 self.push.drop_connections()
             if push.get("malformed"):
                 self.events.malformed = True
@@ -91,12 +79,8 @@ class RingSim:
         app.router.add_post("/", post_state)
         return app
 
-    async def start_push(self, host: str, port: int, ssl_context: Any) -> int:
-        if self.push is None:
-            return 0
-        if "port" in inspect.signature(self.push.start_mcs).parameters:
-            return int(await self.push.start_mcs(host, ssl_context, port=port))
-        return int(await self.push.start_mcs(host, ssl_context))
+    async def start_push(self, host: str, port: int, ssl_context: ssl.SSLContext) -> int:
+        return await self.push.start_mcs(host, ssl_context, port=port)
 
 
 def write_cloud_file(directory: Path, ca_file: Path, host: str, https_port: int, mcs_port: int) -> Path:
@@ -162,8 +146,7 @@ async def run(config: Config, host: str, requested: dict[str, int], stop: asynci
         finally:
             await state.stop()
             await proxy.stop()
-            if sim.push is not None:
-                await sim.push.stop()
+            await sim.push.stop()
             await cloud.stop()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
