@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -87,6 +88,19 @@ def make_device(device_id: int, kind: str, description: str) -> dict[str, Any]:
         device["features"] = {"ringtones_enabled": True}
         return device
     device["battery_life"] = 87 if is_battery(kind) else None
+    if kind.startswith("intercom"):
+        device["settings"] = {
+            "doorbell_volume": 5,
+            "mic_volume": 5,
+            "voice_volume": 5,
+            "keep_alive_auto": 45.0,
+            "intercom_settings": {
+                "config": json.dumps({"analog": {"mode": "ding_dong"}}),
+                "ring_to_open": False,
+            },
+        }
+        device["features"] = {"show_recordings": False}
+        return device
     device["settings"] = {
         "motion_detection_enabled": True,
         "doorbell_volume": 5,

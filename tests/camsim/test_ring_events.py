@@ -126,3 +126,23 @@ async def test_a_malformed_push_is_lost_and_the_next_one_arrives(
     assert [e.kind for e in received] == ["motion"]
     subscriptions = [r for r in sim.state()["requests"] if r["path"] == "/clients_api/device"]
     assert subscriptions[-1]["status"] == 204
+
+
+async def test_an_intercom_unlock_arrives_for_an_added_intercom(
+    sim: Sim, listening: tuple[Ring, list[RingEvent]]
+) -> None:
+    ring, received = listening
+    state = await asyncio.to_thread(
+        sim.inject, add_device={"kind": "intercom_handset_audio", "description": "Building Door"}
+    )
+    intercom = next(d for d in state["devices"] if d["description"] == "Building Door")
+    try:
+        fresh = Ring(ring.auth)
+        await fresh.async_update_data()
+        assert [d.name for d in fresh.devices().other] == ["Building Door"]
+
+        await asyncio.to_thread(sim.inject, intercom_unlock={"device_id": intercom["id"]})
+        await wait_for(lambda: received, "the unlock")
+        assert [(e.doorbot_id, e.kind) for e in received] == [(intercom["id"], "intercom_unlock")]
+    finally:
+        await asyncio.to_thread(sim.inject, remove_device=intercom["id"])
