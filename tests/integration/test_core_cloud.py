@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import media_source
+from homeassistant.components.camera.const import StreamType
 from homeassistant.components.http.auth import async_sign_path
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNKNOWN, EntityCategory
@@ -24,10 +25,11 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.camera_hub.const import DOMAIN
 from custom_components.camera_hub.vendors.ring.const import UPDATE_INTERVAL
+from scripts.lib.webrtc_client import WebRtcViewer
 
 from .conftest import state_of
 from .ring_fixtures import RingSim, StartRing, add_ring_account
@@ -65,6 +67,15 @@ async def until_changed(
         if (now := state_of(hass, entity_id).state) != before:
             return now
     raise AssertionError(f"{entity_id} stayed {before} for {polls} polls")
+
+
+async def until(hass: HomeAssistant, sim: RingSim, check: Any, what: str, tries: int = 200) -> None:
+    """Ask ringsim's state until `check(state)` holds (each ask is a round trip: no sleeping)."""
+    for _ in range(tries):
+        if check(await sim.state(hass)):
+            return
+        await hass.async_block_till_done()
+    raise AssertionError(what)
 
 
 @pytest.fixture
@@ -189,3 +200,45 @@ async def test_diagnostics_carry_readings_and_notices(
         assert camera["state"]["notices"] == []
     assert sim.email not in str(diagnostics)
     assert sim.password not in str(diagnostics)
+
+
+@pytest.mark.usefixtures("real_network_adapters")
+async def test_cloud_live_view_is_native_webrtc_answered_by_the_cloud(
+    hass: HomeAssistant,
+    ring_account: tuple[RingSim, ConfigEntry],
+    entity_registry: er.EntityRegistry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    sim, _ = ring_account
+    camera = entity(entity_registry, "camera", f"{camera_id(sim.device('doorbell'))}_hd")
+    ws = await hass_ws_client(hass)
+    await ws.send_json_auto_id({"type": "camera/capabilities", "entity_id": camera})
+    reply = await ws.receive_json()
+    assert reply["result"]["frontend_stream_types"] == [StreamType.WEB_RTC], "no HLS: Ring has no RTSP"
+
+    viewer = WebRtcViewer()
+    try:
+        await ws.send_json_auto_id(
+            {"type": "camera/webrtc/offer", "entity_id": camera, "offer": await viewer.offer()}
+        )
+        reply = await ws.receive_json()
+        assert reply["success"], reply
+        subscription = reply["id"]
+        session = await ws.receive_json()
+        assert session["event"]["type"] == "session"
+        answer = (await ws.receive_json())["event"]
+        assert answer["type"] == "answer", answer
+        await viewer.accept(answer["answer"])
+        assert await viewer.next_frame() is not None, "ringsim's H.264, decoded"
+        await until(
+            hass, sim, lambda s: s["counters"]["live_sessions_open"] == 1, "the cloud holds the session"
+        )
+
+        # The frontend's player leaving: HA closes the session, the brand closes Ring's.
+        await ws.send_json_auto_id({"type": "unsubscribe_events", "subscription": subscription})
+        while (message := await ws.receive_json())["type"] != "result":
+            assert message["event"]["type"] == "candidate", message  # the cloud's candidates, still arriving
+        assert message["success"], message
+        await until(hass, sim, lambda s: s["counters"]["live_sessions_open"] == 0, "the session was closed")
+    finally:
+        await viewer.close()
