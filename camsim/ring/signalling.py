@@ -26,6 +26,7 @@ from typing import Any
 import av
 from aiohttp import WSMsgType, web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc.exceptions import InvalidAccessError, InvalidStateError
 from aiortc.mediastreams import AudioStreamTrack
 from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.sdp import candidate_from_sdp
@@ -126,8 +127,13 @@ class LiveSession:
             + [c for c in codecs if c.mimeType == "video/rtx"]
         )
         pc.addTransceiver(AudioStreamTrack(), "sendonly")
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=body["sdp"], type="offer"))
-        await pc.setLocalDescription(await pc.createAnswer())
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=str(body["sdp"]), type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+        except (ValueError, InvalidAccessError, InvalidStateError) as err:
+            _LOGGER.info("refusing an offer aiortc cannot answer: %s", err)
+            await self.close(0, "Invalid offer")
+            return
         answer = pc.localDescription.sdp
         if self.account.answer_direction:
             answer = _with_direction(answer, self.account.answer_direction)

@@ -263,3 +263,15 @@ async def test_the_proxy_refuses_hosts_outside_the_cloud(sim: Sim) -> None:
     status = await asyncio.wait_for(reader.readline(), DEADLINE)
     writer.close()
     assert status.startswith(b"HTTP/1.1 403")
+
+
+async def test_an_offer_that_cannot_be_answered_is_closed_with_code_0(sim: Sim, ring: Ring) -> None:
+    broken = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 97\r\n"  # no ICE credentials
+    methods: list[str] = []
+    async with asyncio.timeout(DEADLINE):
+        async for message in signalling_session(ring, broken, ring.devices().doorbots[0].id):
+            methods.append(message["method"])
+            if message["method"] == "close":
+                assert message["body"]["reason"]["code"] == 0
+    assert methods == ["session_created", "close"]
+    await wait_for(lambda: sim.state()["counters"]["live_sessions_open"] == 0, "the session to end")
