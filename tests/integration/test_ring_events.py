@@ -143,3 +143,25 @@ def test_ring_event_kinds_map_to_camera_event_types() -> None:
     assert unlock[1].type == "intercom_unlock"
     assert "subtype" not in unlock[1].attributes
     assert camera_event(ring_event("alarm_siren", "on")) is None
+
+
+async def test_a_failed_start_is_retried_with_backoff_and_events_then_arrive(
+    hass: HomeAssistant, ringsim: StartRing
+) -> None:
+    sim = await ringsim("--devices", "doorbell")
+    # Ring refuses the first push subscription: the listener does not start, and is started again.
+    await sim.inject(hass, fail={"status": 503, "count": 1, "path": "/clients_api/device"})
+    entry = await add_ring_account(hass, sim)
+    try:
+        await until_push_connections(hass, sim, 1)
+        subscriptions = [
+            r["status"] for r in await sim.requests(hass, "/clients_api/device") if r["method"] == "PATCH"
+        ]
+        assert subscriptions == [503, 204]
+
+        ding = event_entity(hass, sim, "ding")
+        state = await fired(hass, ding, sim.inject(hass, ding={"device_id": sim.device("doorbell")["id"]}))
+        assert state.attributes["event_type"] == "ding"
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
