@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -118,9 +118,13 @@ def test_compatible_lines_stay_and_directional_extmaps_are_narrowed() -> None:
 
 
 @pytest.fixture
-async def ring_account(hass: HomeAssistant, ringsim: StartRing) -> tuple[RingSim, ConfigEntry]:
+async def ring_account(hass: HomeAssistant, ringsim: StartRing) -> AsyncIterator[tuple[RingSim, ConfigEntry]]:
     sim = await ringsim("--devices", "doorbell")
-    return sim, await add_ring_account(hass, sim)
+    entry = await add_ring_account(hass, sim)
+    yield sim, entry
+    # Unloading ends every live view and the push channel while ringsim still answers.
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 def camera_entity(hass: HomeAssistant, sim: RingSim) -> str:
