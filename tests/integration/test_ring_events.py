@@ -165,3 +165,28 @@ async def test_a_failed_start_is_retried_with_backoff_and_events_then_arrive(
     finally:
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
+
+
+async def test_an_intercom_unlock_fires_the_intercoms_event_entity(
+    hass: HomeAssistant, ringsim: StartRing
+) -> None:
+    sim = await ringsim("--devices", "doorbell")
+    state = await sim.inject(
+        hass, add_device={"kind": "intercom_handset_audio", "description": "Building Door"}
+    )
+    intercom = next(d for d in state["devices"] if d["description"] == "Building Door")
+    entry = await add_ring_account(hass, sim)
+    try:
+        await until_push_connections(hass, sim, 1)
+        unique_id = f"ring_{intercom['id']}_intercom_unlock"
+        unlock = er.async_get(hass).async_get_entity_id("event", DOMAIN, unique_id)
+        assert unlock is not None, f"no event entity with unique id {unique_id}"
+
+        fired_state = await fired(
+            hass, unlock, sim.inject(hass, intercom_unlock={"device_id": intercom["id"]})
+        )
+        assert fired_state.attributes["event_type"] == "intercom_unlock"
+        assert "subtype" not in fired_state.attributes
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
