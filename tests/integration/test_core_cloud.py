@@ -8,6 +8,8 @@ own tests (test_ring.py) assert Ring's.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
@@ -21,6 +23,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNKNOWN, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -242,3 +245,43 @@ async def test_cloud_live_view_is_native_webrtc_answered_by_the_cloud(
         await until(hass, sim, lambda s: s["counters"]["live_sessions_open"] == 0, "the session was closed")
     finally:
         await viewer.close()
+
+
+async def test_a_notice_is_a_repair_issue_while_state_reads_report_it(
+    hass: HomeAssistant, ringsim: StartRing, issue_registry: ir.IssueRegistry
+) -> None:
+    """Ring reports its push channel failing (three failed starts) as a notice; the core raises the
+    brand's repair issue while reads report it and deletes it once they stop (the channel connected)."""
+    sim = await ringsim("--devices", "doorbell")
+    # Ring refuses the push subscription three times: the listener retries after 5 s, then 10 s, then 20 s.
+    await sim.inject(hass, fail={"status": 503, "count": 3, "path": "/clients_api/device"})
+    entry = await add_ring_account(hass, sim)
+    (camera,) = entry.runtime_data.cameras.values()
+    try:
+
+        def notices() -> list[ir.IssueEntry]:
+            return [
+                issue
+                for (domain, _), issue in issue_registry.issues.items()
+                if domain == DOMAIN and (issue.data or {}).get("entry_id") == entry.entry_id
+            ]
+
+        async def read_until(wanted: Any, what: str, within: float = 60) -> None:
+            deadline = time.monotonic() + within
+            while True:
+                await camera.coordinator.async_refresh()
+                if wanted(notices()):
+                    return
+                assert time.monotonic() < deadline, what
+                await asyncio.sleep(0.5)  # the brand's retries run on real time
+
+        await read_until(lambda found: len(found) == 1, "no repair issue after three failed starts")
+        (issue,) = notices()
+        assert issue.translation_key == "ring_push_failing"
+        assert issue.is_fixable is False
+        assert issue.translation_placeholders == {"name": camera.coordinator.title, "failures": "3"}
+
+        await read_until(lambda found: found == [], "the repair issue outlived the failures")
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
