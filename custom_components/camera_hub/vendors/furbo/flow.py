@@ -1,0 +1,260 @@
+"""The Furbo config-flow steps: e-mail and password, then the e-mailed code when the account asks.
+
+The password is encrypted with the cloud's public key before anything else happens, and only that is
+stored: a silent re-login needs nothing more. Reauthentication first tries the stored one; when it
+still works and only the code is wanted, only the code is asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import probatio as vol
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from ...const import CONF_AUTH_FAILED, CONF_BRAND
+from ..base import CameraHubError
+from .cloud import FurboClient
+from .connection import async_client, async_mobile_id
+from .const import (
+    BRAND,
+    CONF_ACCOUNT_ID,
+    CONF_EMAIL,
+    CONF_ENC_PASSWORD,
+    CONF_EVENT_INTERVAL,
+    CONF_TOKEN,
+    DEFAULT_EVENT_INTERVAL,
+    MAX_EVENT_INTERVAL,
+    MIN_EVENT_INTERVAL,
+)
+from .errors import (
+    FurboCodeExpired,
+    FurboCodeRequired,
+    FurboCodeWrong,
+    FurboPasswordRejected,
+    FurboRateLimited,
+    FurboTooManyAttempts,
+)
+from .models import CodeChallenge, Login
+
+_LOGGER = logging.getLogger(__name__)
+
+CONF_PASSWORD = "password"  # noqa: S105 - a form field's name
+CONF_CODE = "code"
+
+_CREDENTIALS = vol.Schema(
+    {
+        vol.Required(CONF_EMAIL): TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL)),
+        vol.Required(CONF_PASSWORD): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+    }
+)
+_CODE = vol.Schema({vol.Required(CONF_CODE): TextSelector()})
+
+
+def _problem(err: CameraHubError) -> tuple[str, dict[str, str]]:
+    """The form error (and its placeholders) for what the cloud answered."""
+    match err:
+        case FurboPasswordRejected():
+            return "furbo_invalid_auth", {}
+        case FurboCodeWrong():
+            return "furbo_invalid_code", {}
+        case FurboCodeExpired():
+            return "furbo_code_expired", {}
+        case FurboTooManyAttempts():
+            return "furbo_too_many_attempts", {"minutes": str(err.minutes_left)}
+        case FurboRateLimited():
+            return "furbo_rate_limited", {"seconds": f"{max(err.time_wait, 10):.0f}"}
+        case _:
+            return "cannot_connect", {}
+
+
+class FurboFlow(ConfigFlow):
+    """Add a Furbo account; reauthenticate it with the e-mailed code (or, if it changed, the password)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._furbo_client: FurboClient | None = None
+        self._furbo_email = ""
+        self._furbo_enc_password = ""
+        self._furbo_challenge: CodeChallenge | None = None
+
+    async def _furbo_login(self) -> Login:
+        """Log in with what the flow holds; FurboCodeRequired sends the code and is re-raised."""
+        assert self._furbo_client is not None
+        mobile_id = await async_mobile_id(self.hass)
+        try:
+            return await self._furbo_client.async_login(
+                self._furbo_email, self._furbo_enc_password, mobile_id
+            )
+        except FurboCodeRequired as err:
+            challenge = CodeChallenge(account_id=err.account_id, candidate=err.candidate)
+            self._furbo_challenge = await self._furbo_client.async_send_code(challenge)
+            raise
+
+    async def async_step_furbo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            self._furbo_client = await async_client(self.hass)
+            self._furbo_email = user_input[CONF_EMAIL].strip()
+            self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
+            try:
+                login = await self._furbo_login()
+            except FurboCodeRequired:
+                return await self.async_step_furbo_code()
+            except CameraHubError as err:
+                errors["base"], placeholders = _problem(err)
+            else:
+                return await self._furbo_finish(login)
+        return self.async_show_form(
+            step_id="furbo",
+            data_schema=self.add_suggested_values_to_schema(_CREDENTIALS, {CONF_EMAIL: self._furbo_email}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_furbo_code(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The code Furbo just e-mailed (an expired one sends a new code)."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"email": self._furbo_email}
+        if user_input is not None:
+            assert self._furbo_client is not None
+            assert self._furbo_challenge is not None
+            mobile_id = await async_mobile_id(self.hass)
+            try:
+                login = await self._furbo_client.async_login_with_code(
+                    self._furbo_email,
+                    self._furbo_enc_password,
+                    mobile_id,
+                    self._furbo_challenge,
+                    user_input[CONF_CODE].strip(),
+                )
+            except FurboCodeExpired as err:
+                errors["base"], extra = _problem(err)
+                placeholders.update(extra)
+                try:
+                    self._furbo_challenge = await self._furbo_client.async_send_code(self._furbo_challenge)
+                except CameraHubError:
+                    _LOGGER.debug("Sending a new Furbo code failed")
+            except CameraHubError as err:
+                errors["base"], extra = _problem(err)
+                placeholders.update(extra)
+            else:
+                return await self._furbo_finish(login)
+        return self.async_show_form(
+            step_id="furbo_code", data_schema=_CODE, errors=errors, description_placeholders=placeholders
+        )
+
+    async def _furbo_finish(self, login: Login) -> ConfigFlowResult:
+        data = {
+            CONF_BRAND: BRAND,
+            CONF_EMAIL: self._furbo_email,
+            CONF_ENC_PASSWORD: self._furbo_enc_password,
+            CONF_ACCOUNT_ID: login.account_id,
+            CONF_TOKEN: login.token,
+        }
+        await self.async_set_unique_id(f"furbo_{login.account_id}")
+        if self.source == "reauth":
+            entry = self._get_reauth_entry()
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+            clean = {key: value for key, value in entry.data.items() if key != CONF_AUTH_FAILED}
+            return self.async_update_reload_and_abort(entry, data={**clean, **data})
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(title=self._furbo_email, data=data)
+
+    # --- reauthentication: the code only, while the stored password still works -------------
+
+    async def async_step_furbo_reauth(self, entry_data: Any = None) -> ConfigFlowResult:
+        entry = self._get_reauth_entry()
+        self._furbo_email = entry.data[CONF_EMAIL]
+        self._furbo_enc_password = entry.data[CONF_ENC_PASSWORD]
+        return await self.async_step_furbo_reauth_confirm()
+
+    async def async_step_furbo_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Submitting logs in with the stored password: Furbo then e-mails the code."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"email": self._furbo_email}
+        if user_input is not None:
+            self._furbo_client = await async_client(self.hass)
+            try:
+                login = await self._furbo_login()
+            except FurboCodeRequired:
+                return await self.async_step_furbo_code()
+            except FurboPasswordRejected:
+                return await self.async_step_furbo_reauth_password()
+            except CameraHubError as err:
+                errors["base"], extra = _problem(err)
+                placeholders.update(extra)
+            else:
+                return await self._furbo_finish(login)
+        return self.async_show_form(
+            step_id="furbo_reauth_confirm", errors=errors, description_placeholders=placeholders
+        )
+
+    async def async_step_furbo_reauth_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The stored password no longer works (it was changed): the new one."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {"email": self._furbo_email}
+        schema = vol.Schema(
+            {vol.Required(CONF_PASSWORD): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
+        )
+        if user_input is not None:
+            self._furbo_client = self._furbo_client or await async_client(self.hass)
+            self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
+            try:
+                login = await self._furbo_login()
+            except FurboCodeRequired:
+                return await self.async_step_furbo_code()
+            except CameraHubError as err:
+                errors["base"], extra = _problem(err)
+                placeholders.update(extra)
+            else:
+                return await self._furbo_finish(login)
+        return self.async_show_form(
+            step_id="furbo_reauth_password",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    # --- the polling interval (the core's options are about streams Furbo does not have) -----
+
+    async def async_step_furbo_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reconfigure_entry()
+        if user_input is not None:
+            interval = int(user_input[CONF_EVENT_INTERVAL])
+            return self.async_update_reload_and_abort(
+                entry, options={**entry.options, CONF_EVENT_INTERVAL: interval}
+            )
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_EVENT_INTERVAL,
+                    default=entry.options.get(CONF_EVENT_INTERVAL, DEFAULT_EVENT_INTERVAL),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_EVENT_INTERVAL,
+                        max=MAX_EVENT_INTERVAL,
+                        step=1,
+                        unit_of_measurement="s",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="furbo_reconfigure", data_schema=schema)

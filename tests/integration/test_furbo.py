@@ -1,0 +1,305 @@
+"""Furbo accounts through the real config flow and setup, against furbosim (`python -m camsim furbo`)
+as its own process over real sockets; our own client, unmocked, reaches it through the one seam."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant import config_entries
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.camera_hub.const import DOMAIN
+from custom_components.camera_hub.vendors.furbo.const import CONF_ENC_PASSWORD
+from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
+
+from .conftest import sim_inject, sim_state, state_of
+
+EMAIL = "demo@furbo.test"
+PASSWORD = "furbopass"
+POLL = timedelta(seconds=300)
+
+# Our client opens real sockets to furbosim on 127.0.0.1.
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+type StartFurbo = Callable[..., Awaitable[Sim]]
+
+
+@pytest.fixture
+def furbosim(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Iterator[StartFurbo]:
+    """Start furbosim processes; the announcement's env goes into this (HA's) process, as documented."""
+    sims: list[Sim] = []
+
+    async def start(*args: str) -> Sim:
+        sim = await hass.async_add_executor_job(lambda: start_furbo_sim(*args))
+        sims.append(sim)
+        for key, value in sim.info["env"].items():
+            monkeypatch.setenv(key, value)
+        return sim
+
+    yield start
+    for sim in sims:
+        stop_sim(sim)
+
+
+async def _start_flow(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert "furbo" in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "furbo"})
+    assert result["step_id"] == "furbo"
+    return dict(result)
+
+
+async def add_account(hass: HomeAssistant, sim: Sim, password: str = PASSWORD) -> dict[str, Any]:
+    """Through the real flow: credentials, then the e-mailed code (read from furbosim) if asked."""
+    result = await _start_flow(hass)
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"email": EMAIL, "password": password}
+        )
+    )
+    if result.get("step_id") == "furbo_code":
+        code = (await sim_state(hass, sim))["last_code"]
+        result = dict(await hass.config_entries.flow.async_configure(result["flow_id"], {"code": code}))
+    await hass.async_block_till_done()
+    return result
+
+
+async def test_flow_without_code_creates_account_with_devices_and_models(
+    hass: HomeAssistant, furbosim: StartFurbo, device_registry: dr.DeviceRegistry
+) -> None:
+    sim = await furbosim("--no-mfa")
+    result = await add_account(hass, sim)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == EMAIL
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert entry.state is ConfigEntryState.LOADED
+    assert "password" not in entry.data
+    assert PASSWORD not in str(entry.data)
+    assert entry.data[CONF_ENC_PASSWORD]
+    models = {
+        device.model
+        for device in dr.async_entries_for_config_entry(device_registry, entry.entry_id)
+        if device.via_device_id is not None
+    }
+    assert models == {"Furbo 360", "Furbo 360 Cat", "Furbo Mini Cat"}
+    assert (await sim_state(hass, sim))["counters"]["codes_sent"] == 0
+
+
+async def test_flow_with_code_wrong_code_then_right(hass: HomeAssistant, furbosim: StartFurbo) -> None:
+    sim = await furbosim("--devices", "dog")
+    result = await _start_flow(hass)
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"email": EMAIL, "password": PASSWORD}
+        )
+    )
+    assert result["step_id"] == "furbo_code"
+    state = await sim_state(hass, sim)
+    assert state["counters"]["codes_sent"] == 1
+    code = state["last_code"]
+    wrong = "000000" if code != "000000" else "111111"
+    result = dict(await hass.config_entries.flow.async_configure(result["flow_id"], {"code": wrong}))
+    assert result["step_id"] == "furbo_code"
+    assert result["errors"] == {"base": "furbo_invalid_code"}
+    result = dict(await hass.config_entries.flow.async_configure(result["flow_id"], {"code": code}))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
+async def test_flow_wrong_password_and_lockout(hass: HomeAssistant, furbosim: StartFurbo) -> None:
+    await furbosim("--no-mfa")
+    result = await _start_flow(hass)
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"email": EMAIL, "password": "nope"}
+        )
+    )
+    assert result["errors"] == {"base": "furbo_invalid_auth"}
+    for _ in range(6):
+        result = dict(
+            await hass.config_entries.flow.async_configure(
+                result["flow_id"], {"email": EMAIL, "password": "nope"}
+            )
+        )
+    assert result["errors"] == {"base": "furbo_too_many_attempts"}
+    assert int(result["description_placeholders"]["minutes"]) >= 1
+
+
+async def test_flow_rate_limited(hass: HomeAssistant, furbosim: StartFurbo) -> None:
+    sim = await furbosim("--no-mfa")
+    await sim_inject(hass, sim, rate_limit={"code": 80002, "time_wait": 30, "count": 1})
+    result = await _start_flow(hass)
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"email": EMAIL, "password": PASSWORD}
+        )
+    )
+    assert result["errors"] == {"base": "furbo_rate_limited"}
+    assert result["description_placeholders"] == {"seconds": "30"}
+
+
+async def test_alert_switches_read_and_written(
+    hass: HomeAssistant, furbosim: StartFurbo, entity_registry: er.EntityRegistry
+) -> None:
+    sim = await furbosim("--no-mfa", "--devices", "dog,cat")
+    await add_account(hass, sim)
+    state = await sim_state(hass, sim)
+    dog_id = next(d["Id"] for d in state["devices"] if d["ProductId"] == "FB0030")
+    entity_id = entity_registry.async_get_entity_id("switch", DOMAIN, f"{dog_id}_alert_Barking")
+    assert entity_id is not None
+    assert state_of(hass, entity_id).state == "on"
+    await hass.services.async_call("switch", "turn_off", {"entity_id": entity_id}, blocking=True)
+    assert (await sim_state(hass, sim))["alerts"][dog_id]["Barking"] == "0"
+    assert state_of(hass, entity_id).state == "off"
+    cat_switches = [
+        entry.unique_id
+        for entry in er.async_entries_for_config_entry(
+            entity_registry, hass.config_entries.async_entries(DOMAIN)[0].entry_id
+        )
+        if entry.domain == "switch" and "alert_Meowing" in entry.unique_id
+    ]
+    assert len(cat_switches) == 1
+
+
+async def test_event_added_arrives_on_next_poll(
+    hass: HomeAssistant, furbosim: StartFurbo, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await furbosim("--no-mfa", "--devices", "dog")
+    await add_account(hass, sim)
+    state = await sim_state(hass, sim)
+    dog_id = state["devices"][0]["Id"]
+    entity_id = er.async_get(hass).async_get_entity_id("event", DOMAIN, f"{dog_id}_pet")
+    assert entity_id is not None
+    assert state_of(hass, entity_id).state == "unknown"
+    await sim_inject(
+        hass, sim, add_event={"device_id": dog_id, "name": "Barking", "caption": "barking at the mail"}
+    )
+    freezer.tick(POLL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    event = state_of(hass, entity_id)
+    assert event.attributes["event_type"] == "barking"
+    assert event.attributes["caption"] == "barking at the mail"
+    assert event.attributes["thumbnail"].startswith("/api/camera_hub/media/")
+    assert "Signature" not in str(event.attributes)
+
+
+async def test_token_expiry_logs_in_silently(
+    hass: HomeAssistant, furbosim: StartFurbo, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await furbosim("--devices", "dog")  # with the code step: this MobileId becomes trusted
+    await add_account(hass, sim)
+    logins = (await sim_state(hass, sim))["counters"]["logins"]
+    await sim_inject(hass, sim, expire_tokens=True)
+    freezer.tick(POLL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert entry.state is ConfigEntryState.LOADED
+    assert not list(hass.config_entries.flow.async_progress_by_handler(DOMAIN))
+    assert (await sim_state(hass, sim))["counters"]["logins"] == logins + 1
+
+
+async def test_code_demanded_on_relogin_starts_reauth_asking_only_the_code(
+    hass: HomeAssistant, furbosim: StartFurbo, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await furbosim("--devices", "dog")
+    await add_account(hass, sim)
+    await sim_inject(hass, sim, expire_tokens=True, mfa=True)
+    freezer.tick(POLL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert len(flows) == 1
+    assert flows[0]["context"]["source"] == "reauth"
+    flow_id = flows[0]["flow_id"]
+    result = dict(await hass.config_entries.flow.async_configure(flow_id))
+    assert result["step_id"] == "furbo_reauth_confirm"
+    result = dict(await hass.config_entries.flow.async_configure(flow_id, {}))
+    assert result["step_id"] == "furbo_code"
+    assert set(result["data_schema"].schema) == {"code"}
+    code = (await sim_state(hass, sim))["last_code"]
+    result = dict(await hass.config_entries.flow.async_configure(flow_id, {"code": code}))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert hass.config_entries.async_entries(DOMAIN)[0].state is ConfigEntryState.LOADED
+
+
+async def test_no_subscription_raises_notice(
+    hass: HomeAssistant, furbosim: StartFurbo, issue_registry: ir.IssueRegistry
+) -> None:
+    sim = await furbosim("--no-mfa", "--devices", "dog", "--no-subscription")
+    await add_account(hass, sim)
+    issues = [issue for (domain, _), issue in issue_registry.issues.items() if domain == DOMAIN]
+    assert [issue.translation_key for issue in issues] == ["furbo_no_subscription"]
+
+
+async def test_rate_limit_backs_off_with_bounded_requests(
+    hass: HomeAssistant, furbosim: StartFurbo, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await furbosim("--no-mfa", "--devices", "dog")
+    await add_account(hass, sim)
+    await sim_inject(
+        hass, sim, rate_limit={"code": 80002, "time_wait": 1, "count": 1000, "path": "/furbo_event"}
+    )
+    before = (await sim_state(hass, sim))["counters"]["per_path"].get("/furbo_event/v2/list", 0)
+    # Ten minutes of coordinator ticks: the first poll is refused, then the account waits (60 s,
+    # 120 s, 240 s …) instead of asking on every tick.
+    for _ in range(10):
+        freezer.tick(timedelta(seconds=60))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    after = (await sim_state(hass, sim))["counters"]["per_path"].get("/furbo_event/v2/list", 0)
+    assert 1 <= after - before <= 3
+
+
+async def test_missing_events_key_yields_no_events_no_error(
+    hass: HomeAssistant, furbosim: StartFurbo, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await furbosim("--no-mfa", "--devices", "dog")
+    await add_account(hass, sim)
+    dog_id = (await sim_state(hass, sim))["devices"][0]["Id"]
+    entity_id = er.async_get(hass).async_get_entity_id("event", DOMAIN, f"{dog_id}_pet")
+    assert entity_id is not None
+    await sim_inject(hass, sim, events_key=None, add_event={"device_id": dog_id, "name": "Barking"})
+    freezer.tick(POLL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert state_of(hass, entity_id).state == "unknown"
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    camera = entry.runtime_data.cameras[dog_id]
+    assert camera.coordinator.last_update_success
+    assert camera.backend.diagnostics()["account"]["events_key_missing"] >= 1
+
+
+async def test_expired_media_link_is_refetched(hass: HomeAssistant, furbosim: StartFurbo) -> None:
+    sim = await furbosim("--no-mfa", "--devices", "dog")
+    await add_account(hass, sim)
+    dog_id = (await sim_state(hass, sim))["devices"][0]["Id"]
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    backend = entry.runtime_data.cameras[dog_id].backend
+    library = backend.media()
+    assert library is not None
+    items = await library.async_items()
+    clip = next(item for item in items if item.id.startswith("event:"))
+    await sim_inject(hass, sim, expire_links=True)
+    body = await library.async_open(clip.id)
+    data = b"".join([chunk async for chunk in body.chunks])
+    assert body.content_type == "video/mp4"
+    assert b"ftyp" in data[:64]
+    picture = await backend.video("hd").picture()  # type: ignore[union-attr]
+    assert picture is not None
+    assert picture.kind == "event"
+    assert picture.jpeg[:2] == b"\xff\xd8"
