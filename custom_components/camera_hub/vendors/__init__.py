@@ -12,15 +12,16 @@ from typing import Any
 
 from ..const import CONF_BRAND
 from .base import BrandSpec
+from .furbo import FURBO, FurboFlow
 from .ring import RING, RingFlow
 from .tapo import TAPO, TapoFlow
 from .usb import USB, UsbFlow
 
 # In the order the config flow's brand menu shows them.
-BRANDS: dict[str, BrandSpec] = {spec.key: spec for spec in (TAPO, USB, RING)}
+BRANDS: dict[str, BrandSpec] = {spec.key: spec for spec in (TAPO, USB, RING, FURBO)}
 
 
-class BrandFlows(TapoFlow, UsbFlow, RingFlow):
+class BrandFlows(TapoFlow, UsbFlow, RingFlow, FurboFlow):
     """Every brand's config-flow steps, composed into the one config flow (config_flow.py).
 
     Each brand's mixin subclasses ConfigFlow and names its steps so that they cannot collide:
