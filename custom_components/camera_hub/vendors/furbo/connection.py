@@ -131,7 +131,8 @@ class FurboAccount:
         self._newest_at: datetime | None = None
         self._license_on: bool | None = None
         self.activity_today: int | None = None
-        self._poll_lock = asyncio.Lock()
+        # Held while the account polls: one poll at a time, and what waits for a poll to finish.
+        self.poll_lock = asyncio.Lock()
         self._login_lock = asyncio.Lock()
         self._polled_once = False
         self._next_poll: datetime | None = None
@@ -237,7 +238,7 @@ class FurboAccount:
 
     async def async_poll_if_due(self) -> None:
         """Poll the cloud for every camera at once when the interval passed; else use the last poll."""
-        async with self._poll_lock:
+        async with self.poll_lock:
             now = dt_util.utcnow()
             if self._next_poll is not None and now < self._next_poll:
                 return
