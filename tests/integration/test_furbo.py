@@ -3,6 +3,7 @@ as its own process over real sockets; our own client, unmocked, reaches it throu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -17,9 +18,17 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.camera_hub.const import DOMAIN
-from custom_components.camera_hub.vendors.furbo.const import CONF_ENC_PASSWORD
+from custom_components.camera_hub.vendors.furbo.connection import async_mobile_id
+from custom_components.camera_hub.vendors.furbo.const import (
+    CONF_ACCOUNT_ID,
+    CONF_ENC_PASSWORD,
+    CONF_EVENT_INTERVAL,
+    CONF_TOKEN,
+)
 from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
 
 from .conftest import sim_inject, sim_state, state_of
@@ -307,3 +316,60 @@ async def test_expired_media_link_is_refetched(hass: HomeAssistant, furbosim: St
     assert picture is not None
     assert picture.kind == "event"
     assert picture.jpeg[:2] == b"\xff\xd8"
+
+
+async def test_expired_code_says_so_and_sends_a_new_one(hass: HomeAssistant, furbosim: StartFurbo) -> None:
+    sim = await furbosim("--devices", "dog", "--code-ttl", "0")
+    result = await _start_flow(hass)
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"email": EMAIL, "password": PASSWORD}
+        )
+    )
+    first = (await sim_state(hass, sim))["last_code"]
+    result = dict(await hass.config_entries.flow.async_configure(result["flow_id"], {"code": first}))
+    assert result["step_id"] == "furbo_code"
+    assert result["errors"] == {"base": "furbo_code_expired"}
+    state = await sim_state(hass, sim)
+    assert state["counters"]["codes_sent"] == 2
+    assert result["description_placeholders"]["email"] == EMAIL
+
+
+async def test_diagnostics_redact_secrets_and_count_requests(
+    hass: HomeAssistant, furbosim: StartFurbo, hass_client: ClientSessionGenerator
+) -> None:
+    sim = await furbosim("--no-mfa", "--devices", "dog")
+    await add_account(hass, sim)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = json.dumps(diagnostics)
+    secrets = [
+        EMAIL,
+        entry.data[CONF_ENC_PASSWORD],
+        entry.data[CONF_TOKEN],
+        entry.data[CONF_ACCOUNT_ID],
+        await async_mobile_id(hass),
+    ]
+    assert not [secret for secret in secrets if secret in text]
+    assert "Signature" not in text
+    account = diagnostics["cameras"][0]["account"]
+    counters = (await sim_state(hass, sim))["counters"]
+    # Everything furbosim answered but the config flow's login (its own client) came from the account.
+    flow_login = counters["per_path"]["/v5/account/read/login"]
+    assert account["requests_last_hour"] == counters["requests_total"] - flow_login
+
+
+async def test_polling_interval_is_reconfigured(hass: HomeAssistant, furbosim: StartFurbo) -> None:
+    sim = await furbosim("--no-mfa", "--devices", "dog")
+    await add_account(hass, sim)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    assert result["step_id"] == "furbo_reconfigure"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_EVENT_INTERVAL: 120})
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.options[CONF_EVENT_INTERVAL] == 120
+    dog_id = (await sim_state(hass, sim))["devices"][0]["Id"]
+    assert entry.runtime_data.cameras[dog_id].backend.diagnostics()["account"]["event_interval_s"] == 120
