@@ -6,9 +6,11 @@ process, and the bridge's tools as the model calls them.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastmcp.utilities.types import Image
@@ -89,3 +91,21 @@ async def test_a_cloud_snapshot_comes_with_what_it_is_and_its_age(ha: HAClient, 
     assert label.startswith(f"{_wired(ring_hass)}: snapshot picture taken ")
     assert "ago" in label or "just now" in label
     assert Path(ring_hass.sim.info["ca_file"]).name not in label
+
+
+async def test_recent_events_show_a_pushed_ding_with_its_details(ha: HAClient, ring_hass: RingHass) -> None:
+    kind, name = PRESETS["doorbell"]
+    device = next(d for d in ring_hass.sim.info["devices"] if d["kind"] == kind)
+    await asyncio.to_thread(ring_hass.sim.inject, ding={"device_id": device["id"]})
+
+    async def dings() -> list[dict[str, Any]]:
+        result = await media.get_recent_events(ha, name, hours=1)
+        return [event for event in result["events"] if event["type"] == "ding"]
+
+    deadline = time.monotonic() + 40
+    while not (found := await dings()):
+        assert time.monotonic() < deadline, "no ding in HA's history"
+        await asyncio.sleep(0.25)
+    details = found[0]["details"]
+    assert details["id"], "the brand's attributes come along"
+    assert ring_hass.sim.info["email"] not in str(found)
