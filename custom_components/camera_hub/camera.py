@@ -37,6 +37,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 from webrtc_models import RTCIceCandidateInit
 
 from .cameras import CameraHubConfigEntry, CameraRuntime
@@ -305,7 +306,8 @@ class CloudPictureCamera(CameraHubCamera):
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         if (picture := self._picture) is None:
             return None
-        return {PICTURE_KIND: picture.kind, PICTURE_TAKEN_AT: picture.taken_at.isoformat(timespec="seconds")}
+        taken_at = dt_util.as_utc(picture.taken_at).isoformat(timespec="seconds")
+        return {PICTURE_KIND: picture.kind, PICTURE_TAKEN_AT: taken_at}
 
     async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
         async with self._fetch_lock:
