@@ -27,6 +27,7 @@ from .dashboard import install_dashboard
 from .hass import (
     ROOT,
     HassProcess,
+    add_furbo_account,
     add_ring_account,
     add_tapo_camera,
     add_usb_camera,
@@ -34,7 +35,16 @@ from .hass import (
     free_port,
     start_onboarded,
 )
-from .sims import Sim, guarded, start_ring_sim, start_sim, start_usb_sim, stop_process, stop_sim
+from .sims import (
+    Sim,
+    guarded,
+    start_furbo_sim,
+    start_ring_sim,
+    start_sim,
+    start_usb_sim,
+    stop_process,
+    stop_sim,
+)
 
 # Where Camera Hub's USB discovery looks instead of this host's /dev and /sys (vendors/usb/host.py).
 USB_DESCRIPTION_ENV = "CAMERA_HUB_V4L2_DESCRIPTION"
@@ -57,6 +67,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=(0, 1),
         help="simulated Ring accounts (default 1: a wired doorbell and a battery cam); one HA process "
         "reaches one simulated Ring cloud, so at most 1",
+    )
+    parser.add_argument(
+        "--furbo",
+        type=int,
+        default=1,
+        choices=(0, 1),
+        help="simulated Furbo accounts (default 1: a Furbo 360, a 360 Cat and a Mini Cat); one HA process "
+        "reaches one simulated Furbo cloud, so at most 1",
     )
     parser.add_argument(
         "--camera-network",
@@ -208,6 +226,24 @@ async def add_ring_accounts(hass: HassProcess, sims: list[Sim]) -> None:
             raise RuntimeError(f"adding the Ring account {sim.info['email']} failed: {result}")
 
 
+def start_furbo_accounts(count: int) -> list[Sim]:
+    """furbosim, one process per account (its announced env goes to Home Assistant's process)."""
+    return [start_furbo_sim(die_with_parent=True) for _ in range(count)]
+
+
+async def add_furbo_accounts(hass: HassProcess, sims: list[Sim]) -> None:
+    """Each simulated Furbo account through the real config flow (its e-mailed code from furbosim)."""
+    for sim in sims:
+
+        def last_code(sim: Sim = sim) -> str | None:
+            code = sim.state()["last_code"]
+            return None if code is None else str(code)
+
+        result = await add_furbo_account(hass, sim.info, last_code)
+        if result["type"] != "create_entry":
+            raise RuntimeError(f"adding the Furbo account {sim.info['email']} failed: {result}")
+
+
 async def add_cameras(hass: HassProcess, sims: list[Sim]) -> list[str]:
     """One config entry per simulated camera, through the real config flow; returns camera entities.
 
@@ -258,10 +294,15 @@ async def develop(args: argparse.Namespace) -> int:
         env = {USB_DESCRIPTION_ENV: webcams.info["description"]} if webcams is not None else {}
         for ring in rings:
             env.update(ring.info["env"])  # the Ring seam: CAMERA_HUB_RING_CLOUD, wss_proxy, SSL_CERT_FILE
+        furbos = start_furbo_accounts(args.furbo)
+        sims.extend(furbos)
+        for furbo in furbos:
+            env.update(furbo.info["env"])  # the Furbo seam: CAMERA_HUB_FURBO_CLOUD
         hass = await start_onboarded(args.data, args.port, die_with_parent=True, env=env)
         token_file = write_token_file(args.data, hass.token)
         await add_usb_webcams(hass, webcams)
         await add_ring_accounts(hass, rings)
+        await add_furbo_accounts(hass, furbos)
         cameras = await add_cameras(hass, [sim for sim in sims if sim.info["kind"] == "tapo"])
         dashboard = await install_dashboard(hass)
         bridge = await start_bridge(hass, token_file, args.data)

@@ -387,6 +387,23 @@ async def add_ring_account(
         return result
 
 
+async def add_furbo_account(
+    hass: HassProcess, sim_info: dict[str, Any], code: Callable[[], str | None]
+) -> dict[str, Any]:
+    """Add a (simulated) Furbo account through the real config flow over REST: e-mail and password,
+    then `code()` (furbosim's last e-mailed code) when the account asks. Returns the flow's final result.
+
+    An entry left from an earlier run holds a token the new furbosim never issued: it is deleted first.
+    """
+    await _delete_entries_titled(hass, str(sim_info["email"]))
+    async with _config_flow(hass) as (step, flow_path):
+        await step(flow_path, {"next_step_id": "furbo"})
+        result = await step(flow_path, {"email": sim_info["email"], "password": sim_info["password"]})
+        if result.get("step_id") == "furbo_code":
+            result = await step(flow_path, {"code": code()})
+        return result
+
+
 async def _delete_entries_titled(hass: HassProcess, title: str) -> None:
     headers = {"Authorization": f"Bearer {hass.token}"}
     async with aiohttp.ClientSession(hass.url, headers=headers) as session:
