@@ -240,6 +240,9 @@ async def test_code_demanded_on_relogin_starts_reauth_asking_only_the_code(
     assert len(flows) == 1
     assert flows[0]["context"]["source"] == "reauth"
     flow_id = flows[0]["flow_id"]
+    refused_logins = (await sim_state(hass, sim))["counters"]["per_path"]["/v5/account/read/login"]
+    await next_poll(hass, freezer)  # the refused account does not try again on its own
+    assert (await sim_state(hass, sim))["counters"]["per_path"]["/v5/account/read/login"] == refused_logins
     result = dict(await hass.config_entries.flow.async_configure(flow_id))
     assert result["step_id"] == "furbo_reauth_confirm"
     result = dict(await hass.config_entries.flow.async_configure(flow_id, {}))

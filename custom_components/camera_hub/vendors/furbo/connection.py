@@ -29,6 +29,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from ...media_source import PART_THUMBNAIL, media_url
 from ..base import (
+    AuthFailed,
     CameraBackend,
     CameraEvent,
     CommandFailed,
@@ -139,6 +140,9 @@ class FurboAccount:
         self._calendar_due: datetime | None = None
         self._account_due: datetime | None = None
         self._rate_strikes = 0
+        # Set when a silent login was refused (code wanted, password changed): every camera's read
+        # answers with it until reauthentication reloads the entry, instead of logging in again.
+        self._refused: AuthFailed | None = None
         self._listeners: list[Callable[[], None]] = []
         self.logins = 0
         self.polls = 0
@@ -239,11 +243,16 @@ class FurboAccount:
     async def async_poll_if_due(self) -> None:
         """Poll the cloud for every camera at once when the interval passed; else use the last poll."""
         async with self.poll_lock:
+            if self._refused is not None:
+                raise self._refused
             now = dt_util.utcnow()
             if self._next_poll is not None and now < self._next_poll:
                 return
             try:
                 await self._async_poll(now)
+            except AuthFailed as err:
+                self._refused = err
+                raise
             except FurboRateLimited as err:
                 self._back_off(now, err)
                 if not self._polled_once:
