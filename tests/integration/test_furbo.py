@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
+from homeassistant.components.camera import async_get_image
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -376,3 +377,39 @@ async def test_polling_interval_is_reconfigured(hass: HomeAssistant, furbosim: S
     assert entry.options[CONF_EVENT_INTERVAL] == 120
     dog_id = (await sim_state(hass, sim))["devices"][0]["Id"]
     assert entry.runtime_data.cameras[dog_id].backend.diagnostics()["account"]["event_interval_s"] == 120
+
+
+async def test_dog_and_cat_vocabularies_readings_and_last_event_picture(
+    hass: HomeAssistant, furbosim: StartFurbo, entity_registry: er.EntityRegistry
+) -> None:
+    sim = await furbosim("--no-mfa", "--devices", "dog,cat")
+    await add_account(hass, sim)
+    devices = {d["ProductId"]: d["Id"] for d in (await sim_state(hass, sim))["devices"]}
+
+    def entity(platform: str, device_id: str, key: str) -> str:
+        entity_id = entity_registry.async_get_entity_id(platform, DOMAIN, f"{device_id}_{key}")
+        assert entity_id is not None
+        return entity_id
+
+    dog_types = state_of(hass, entity("event", devices["FB0030"], "pet")).attributes["event_types"]
+    cat_types = state_of(hass, entity("event", devices["FBC0030"], "pet")).attributes["event_types"]
+    assert "barking" in dog_types
+    assert "meowing" not in dog_types
+    assert "meowing" in cat_types
+    assert "barking" not in cat_types
+    assert state_of(hass, entity("sensor", devices["FB0030"], "subscription")).state == "active"
+    entities = er.async_entries_for_device(entity_registry, _device_of(hass, devices["FB0030"]))
+    camera_entity = next(e.entity_id for e in entities if e.domain == "camera")
+    image = await async_get_image(hass, camera_entity)
+    assert image.content_type == "image/jpeg"
+    assert image.content[:2] == b"\xff\xd8"
+
+
+def _device_of(hass: HomeAssistant, camera_id: str) -> str:
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    device = next(
+        device
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if (DOMAIN, camera_id) in device.identifiers
+    )
+    return device.id
