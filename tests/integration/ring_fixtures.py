@@ -9,13 +9,13 @@ needs `pytestmark = [pytest.mark.usefixtures("socket_enabled"), RING_LIBRARY_WAR
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
@@ -76,8 +76,9 @@ type StartRing = Callable[..., Awaitable[RingSim]]
 
 
 @pytest.fixture
-def ringsim(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Iterator[StartRing]:
-    """Start ringsim (`await ringsim("--two-factor", "sms")`) with its env set; stopped after the test."""
+async def ringsim(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StartRing]:
+    """Start ringsim (`await ringsim("--two-factor", "sms")`) with its env set; stopped after the test,
+    once the Ring entries are unloaded (their push sockets closed first, so ringsim exits at once)."""
     sims: list[Sim] = []
 
     async def start(*args: str) -> RingSim:
@@ -88,8 +89,12 @@ def ringsim(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Iterator[St
         return RingSim(sim)
 
     yield start
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
     for sim in sims:
-        stop_sim(sim)
+        await hass.async_add_executor_job(stop_sim, sim)
 
 
 async def start_ring_flow(hass: HomeAssistant) -> dict[str, Any]:

@@ -37,7 +37,6 @@ from ..base import (
     NotSupported,
     Picture,
     Reading,
-    StillVideo,
     Unreachable,
     Unsubscribe,
     VideoSource,
@@ -55,6 +54,7 @@ from .const import (
     PUSH_STATES,
     SIREN_SECONDS,
 )
+from .live import RingLiveView
 
 if TYPE_CHECKING:
     from .connection import RingAccount
@@ -205,12 +205,7 @@ class RingBackend:
 
     def _live_view(self) -> VideoSource | None:
         if isinstance(self.device, RingOther):
-            return None
-        try:
-            from .live import RingLiveView  # noqa: PLC0415 - written in parallel; see the fallback
-        except ImportError:
-            # TODO(ring live view): remove this fallback once vendors/ring/live.py has landed.
-            return StillVideo(picture=self.async_picture, translation_key="last_event")
+            return None  # the library opens no video for intercoms
         live: VideoSource = RingLiveView(self.device, picture=self.async_picture)
         return live
 

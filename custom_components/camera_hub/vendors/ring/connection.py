@@ -47,6 +47,7 @@ from .const import (
     UPDATE_INTERVAL,
     USER_AGENT,
 )
+from .events import RingPush
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -139,7 +140,7 @@ class RingAccount:
         self._lock = asyncio.Lock()
         self._backoff_until: datetime | None = None
         self._backoff_step = 0
-        self.push: Any = None  # the push listener (events.py), once started
+        self.push: RingPush | None = None  # the push listener (events.py), once started
 
     @property
     def push_state(self) -> str:
@@ -238,7 +239,7 @@ class RingConnection:
         self._account: RingAccount | None = None
         self._backends: dict[str, RingBackend] = {}
         self._listeners: list[Callable[[], None]] = []
-        self._push: Any = None
+        self._push: RingPush | None = None
         self._account_id = entry.unique_id or ""
 
     @property
@@ -301,12 +302,6 @@ class RingConnection:
 
     async def _async_start_push(self) -> None:
         assert self._account is not None
-        try:
-            from .events import RingPush  # noqa: PLC0415 - written in parallel
-        except ImportError:
-            # TODO(ring push): remove once vendors/ring/events.py has landed; until then events come
-            # from the history poll only.
-            return
         self._push = RingPush(
             self._account.ring,
             self._entry.data.get(CONF_LISTEN_CREDENTIALS),
