@@ -62,6 +62,10 @@ _FRONTEND_WEBRTC_RESTART_RACE = (
     "The SDP does not match the previously generated SDP",
 )
 
+# When the frontend itself throws (the race above), it maps the error's stack through its source maps,
+# which point at its sources on GitHub: a request off this machine that only follows such an error.
+_FRONTEND_SOURCES = "https://raw.githubusercontent.com/home-assistant/frontend/"
+
 
 @dataclass
 class FrontendWatch:
@@ -94,12 +98,20 @@ class FrontendWatch:
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
-            self.problems.append(f"console error: {message.text} ({message.location.get('url')})")
+            url = str(message.location.get("url"))
+            self._problem(f"console error: {message.text} ({url})", url)
 
     def _request(self, request: Request) -> None:
         host = urlsplit(request.url).hostname or ""
         if request.url.startswith(("http:", "https:", "ws:", "wss:")) and not host.startswith("127."):
-            self.problems.append(f"request off this machine: {request.url}")
+            self._problem(f"request off this machine: {request.url}", request.url)
+
+    def _problem(self, text: str, url: str) -> None:
+        """A problem, unless it is the frontend mapping the stack of its own known error."""
+        if url.startswith(_FRONTEND_SOURCES) and self.upstream_bugs:
+            self.upstream_bugs.append(text)
+        else:
+            self.problems.append(text)
 
     def _websocket(self, ws: WebSocket) -> None:
         ws.on("framesent", self._sent)

@@ -35,7 +35,7 @@ async def test_rest_flow_starts_with_the_vendor_menu(real_hass: HassProcess) -> 
 
     assert flow["type"] == "menu"
     assert flow["step_id"] == "user"
-    assert flow["menu_options"] == ["tapo", "usb"]
+    assert flow["menu_options"] == ["tapo", "usb", "ring", "furbo"]
 
 
 async def test_token_is_required(real_hass: HassProcess) -> None:

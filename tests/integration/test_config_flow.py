@@ -74,7 +74,7 @@ async def test_user_step_is_a_vendor_menu(hass: HomeAssistant) -> None:
 
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == list(BRANDS) == ["tapo", "usb"]
+    assert result["menu_options"] == list(BRANDS) == ["tapo", "usb", "ring", "furbo"]
 
 
 @pytest.mark.parametrize(
