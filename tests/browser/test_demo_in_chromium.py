@@ -84,6 +84,8 @@ def every_tile_plays(page: Page) -> dict[str, str]:
     played = {}
     for index in range(tiles.count()):
         tile = tiles.nth(index)
+        # The frontend loads a camera's picture only once its card is on screen (8 cards on a phone).
+        tile.scroll_into_view_if_needed()
         transport, element = live_player(tile)
         entity_id = tile.evaluate("el => el._config.camera_image")
         if transport not in ("webrtc", "hls") and picture_kind(page, entity_id) == "event":
