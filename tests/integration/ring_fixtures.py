@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -89,12 +90,31 @@ async def ringsim(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Async
         return RingSim(sim)
 
     yield start
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.state is ConfigEntryState.LOADED:
-            await hass.config_entries.async_unload(entry.entry_id)
+    await unload_entries(hass)
     await hass.async_block_till_done()
     for sim in sims:
         await hass.async_add_executor_job(stop_sim, sim)
+
+
+async def unload_entries(hass: HomeAssistant) -> None:
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.fixture
+async def freezer(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> AsyncIterator[FrozenDateTimeFactory]:
+    """The frozen clock, with Camera Hub's entries unloaded before it is released.
+
+    Tests tick it minutes ahead; released first, it would put every timer of the still-loaded
+    entry (the push client's, the snapshot retries) those minutes in the future, and the teardown's
+    wait for pending tasks would spin until real time caught up (seen as CI hangs). conftest.py
+    makes it every integration test's `freezer`.
+    """
+    yield freezer
+    await unload_entries(hass)
 
 
 async def start_ring_flow(hass: HomeAssistant) -> dict[str, Any]:
