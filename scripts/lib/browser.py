@@ -168,7 +168,9 @@ def live_player(container: Locator) -> tuple[str, Locator]:
     # ha-camera-stream may hold several players and hide all but one (and falls back to MJPEG when
     # a stream fails), so the visible one is the transport in use.
     player = container.locator(f"{PLAYERS} >> visible=true").first
-    player.wait_for()
+    # Eight tiles negotiate at once (Ring's through its cloud): under a loaded CI machine the last
+    # players appear well after the first.
+    player.wait_for(timeout=60_000)
     tag = player.evaluate("el => el.tagName")
     if tag in TRANSPORTS:
         return TRANSPORTS[tag], player.locator("video")
