@@ -454,6 +454,40 @@ class CameraBackend(Protocol):
         """Push events to `callback` (in the event loop); raises NotSupported when there are none."""
 
 
+class WithoutCameraControls:
+    """For backends of cameras Camera Hub cannot steer (USB webcams; Ring and Furbo over their clouds):
+    every motor, preset, night-vision and reboot action of the protocol refuses with NotSupported.
+    The core never calls them, since the capabilities say so; a call through an action still gets
+    HA's translated "not supported"."""
+
+    async def async_set_night_vision(self, mode: str) -> None:
+        raise NotSupported("night_vision")
+
+    async def async_move(self, direction: Direction, step: int) -> None:
+        raise NotSupported("pan_tilt")
+
+    async def async_stop(self) -> None:
+        raise NotSupported("pan_tilt")
+
+    async def async_home(self) -> None:
+        raise NotSupported("pan_tilt")
+
+    async def async_calibrate(self) -> None:
+        raise NotSupported("calibrate")
+
+    async def async_go_to_preset(self, preset_id: str) -> None:
+        raise NotSupported("presets")
+
+    async def async_save_preset(self, name: str) -> str:
+        raise NotSupported("presets")
+
+    async def async_delete_preset(self, preset_id: str) -> None:
+        raise NotSupported("presets")
+
+    async def async_reboot(self) -> None:
+        raise NotSupported("reboot")
+
+
 class Connection(Protocol):
     """What one config entry holds: a Tapo camera, a Ring or Furbo account, this host's USB webcams."""
 

@@ -15,7 +15,6 @@ from ..base import (
     CameraState,
     Capabilities,
     DeviceIdentity,
-    Direction,
     EventCallback,
     EventSpec,
     Limitation,
@@ -30,6 +29,7 @@ from ..base import (
     Toggle,
     Unsubscribe,
     VideoSource,
+    WithoutCameraControls,
 )
 from .models import Device, Species, alert_name, event_types
 
@@ -73,7 +73,7 @@ def mac_of(device_id: str) -> str:
     return ""
 
 
-class FurboBackend:
+class FurboBackend(WithoutCameraControls):
     """A Furbo camera: state from the account's one poll, events pushed when that poll finds them."""
 
     control_method: str | None = None
@@ -173,35 +173,6 @@ class FurboBackend:
     def fire(self, event: CameraEvent) -> None:
         for listener in list(self._listeners):
             listener(event)
-
-    # --- what a Furbo cannot do over the cloud ---------------------------------------------
-
-    async def async_set_night_vision(self, mode: str) -> None:
-        raise NotSupported("Furbo's night vision is not reachable over its cloud API")
-
-    async def async_move(self, direction: Direction, step: int) -> None:
-        raise NotSupported("Furbo's pan goes over its P2P SDK")
-
-    async def async_stop(self) -> None:
-        raise NotSupported("Furbo's pan goes over its P2P SDK")
-
-    async def async_home(self) -> None:
-        raise NotSupported("Furbo's pan goes over its P2P SDK")
-
-    async def async_calibrate(self) -> None:
-        raise NotSupported("a Furbo has no calibration")
-
-    async def async_go_to_preset(self, preset_id: str) -> None:
-        raise NotSupported("a Furbo has no presets")
-
-    async def async_save_preset(self, name: str) -> str:
-        raise NotSupported("a Furbo has no presets")
-
-    async def async_delete_preset(self, preset_id: str) -> None:
-        raise NotSupported("a Furbo has no presets")
-
-    async def async_reboot(self) -> None:
-        raise NotSupported("Furbo's cloud cannot reboot a camera")
 
 
 class FurboMedia:

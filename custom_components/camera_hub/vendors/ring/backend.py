@@ -28,7 +28,6 @@ from ..base import (
     Capabilities,
     CommandFailed,
     DeviceIdentity,
-    Direction,
     EventCallback,
     EventSpec,
     MediaBody,
@@ -40,6 +39,7 @@ from ..base import (
     Unreachable,
     Unsubscribe,
     VideoSource,
+    WithoutCameraControls,
 )
 from .const import (
     EVENT_DING,
@@ -175,7 +175,7 @@ class History:
     baseline: bool = False  # the first poll only learns what is old
 
 
-class RingBackend:
+class RingBackend(WithoutCameraControls):
     """One camera of a Ring account."""
 
     control_method: str | None = None
@@ -421,33 +421,6 @@ class RingBackend:
 
     async def async_retry_limited(self) -> bool:
         return True
-
-    async def async_set_night_vision(self, mode: str) -> None:
-        raise NotSupported("night_vision")
-
-    async def async_move(self, direction: Direction, step: int) -> None:
-        raise NotSupported("pan_tilt")
-
-    async def async_stop(self) -> None:
-        raise NotSupported("pan_tilt")
-
-    async def async_home(self) -> None:
-        raise NotSupported("pan_tilt")
-
-    async def async_calibrate(self) -> None:
-        raise NotSupported("calibrate")
-
-    async def async_go_to_preset(self, preset_id: str) -> None:
-        raise NotSupported("presets")
-
-    async def async_save_preset(self, name: str) -> str:
-        raise NotSupported("presets")
-
-    async def async_delete_preset(self, preset_id: str) -> None:
-        raise NotSupported("presets")
-
-    async def async_reboot(self) -> None:
-        raise NotSupported("reboot")
 
 
 class RingRecordings:

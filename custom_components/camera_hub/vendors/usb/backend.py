@@ -25,13 +25,13 @@ from ..base import (
     Capabilities,
     CaptureVideo,
     DeviceIdentity,
-    Direction,
     EventCallback,
     Limitation,
     NotSupported,
     Unreachable,
     Unsubscribe,
     VideoSource,
+    WithoutCameraControls,
 )
 from .const import CONF_FOURCC, CONF_FPS, CONF_HEIGHT, CONF_NAME, CONF_PATH, CONF_WIDTH, NO_FRAMES_AFTER
 from .discovery import FFMPEG_INPUT_FORMATS, CaptureDevice, CaptureMode
@@ -102,7 +102,7 @@ def mode_label(mode: CaptureMode) -> str:
     return f"{kind} {mode.width}×{mode.height} at {float(mode.fps):g} fps"
 
 
-class UsbBackend:
+class UsbBackend(WithoutCameraControls):
     """One webcam of this host (see module docstring)."""
 
     capabilities = Capabilities(streams=(STREAM,))
@@ -179,33 +179,6 @@ class UsbBackend:
 
     async def async_set_switch(self, key: str, on: bool) -> None:
         raise NotSupported(key)
-
-    async def async_set_night_vision(self, mode: str) -> None:
-        raise NotSupported("night_vision")
-
-    async def async_move(self, direction: Direction, step: int) -> None:
-        raise NotSupported("pan_tilt")
-
-    async def async_stop(self) -> None:
-        raise NotSupported("pan_tilt")
-
-    async def async_home(self) -> None:
-        raise NotSupported("pan_tilt")
-
-    async def async_calibrate(self) -> None:
-        raise NotSupported("calibrate")
-
-    async def async_go_to_preset(self, preset_id: str) -> None:
-        raise NotSupported("presets")
-
-    async def async_save_preset(self, name: str) -> str:
-        raise NotSupported("presets")
-
-    async def async_delete_preset(self, preset_id: str) -> None:
-        raise NotSupported("presets")
-
-    async def async_reboot(self) -> None:
-        raise NotSupported("reboot")
 
     def subscribe_events(self, callback: EventCallback) -> Unsubscribe:
         raise NotSupported("events")
