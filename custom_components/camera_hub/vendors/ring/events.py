@@ -100,6 +100,7 @@ class RingPush:
         self._on_event = on_event
         self._listener: _TolerantListener | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._state = STATE_STOPPED
         self.failures = 0  # failed starts and lost connections since it was last connected
         self.disconnects = 0  # connections lost or receivers died, ever (diagnostics)
@@ -120,11 +121,16 @@ class RingPush:
         if self._task is not None:
             return
         self._state = STATE_CONNECTING
+        self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._keep_alive(), name="ring push")
 
     async def stop(self) -> None:
         if (task := self._task) is not None:
             self._task = None
+            # The cancellation may come out of the library as another error (aiohttp and asyncio
+            # timeouts turn a CancelledError into TimeoutError when their own timer fired too);
+            # the flag ends the loop then instead of a retry that nobody would ever stop.
+            self._stopping = True
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -133,7 +139,7 @@ class RingPush:
     # --- keeping a listener alive ---------------------------------------------------------------
 
     async def _keep_alive(self) -> None:
-        while True:
+        while not self._stopping:
             self._state = STATE_CONNECTING
             listener = self._listener = self._new_listener()
             try:
@@ -141,6 +147,8 @@ class RingPush:
                     await self._watch(listener)
             finally:
                 await self._dispose(listener)
+            if self._stopping:
+                return
             self.failures += 1
             self.disconnects += 1
             self._state = STATE_FAILED
@@ -167,6 +175,8 @@ class RingPush:
         # The listener spans Google's and Ring's HTTP APIs, protobuf and TLS: whatever fails, the
         # channel is retried later. Only the type is logged; messages may carry tokens or URLs.
         except Exception as err:  # noqa: BLE001
+            if self._stopping:
+                return False
             _LOGGER.warning("Ring push channel did not start (%s)", type(err).__name__)
             return False
 
