@@ -6,7 +6,9 @@ Everything the HTTPS handlers (api.py), the signalling socket (signalling.py) an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import itertools
 import secrets
 import time
 from collections import deque
@@ -37,6 +39,31 @@ class Config:
     two_factor: str = "none"
     devices: tuple[str, ...] = ("doorbell", "floodlight", "battery", "chime")
     access_ttl: float = 3600.0
+    accounts: int = 1
+
+
+def numbered(config: Config, number: int) -> Config:
+    """Account `number`'s own credentials: the first keeps `config`'s, the others get numbered ones."""
+    if number == 1:
+        return dataclasses.replace(config, accounts=1)
+    name, _, domain = config.email.partition("@")
+    return dataclasses.replace(
+        config, email=f"{name}+{number}@{domain}", password=f"{config.password}{number}", accounts=1
+    )
+
+
+class Ids:
+    """Device and ding ids, unique across every account of one simulated cloud (as Ring's are)."""
+
+    def __init__(self) -> None:
+        self._devices = itertools.count(FIRST_DEVICE_ID)
+        self._dings = itertools.count(FIRST_DING_ID)
+
+    def device(self) -> int:
+        return next(self._devices)
+
+    def ding(self) -> int:
+        return next(self._dings)
 
 
 @dataclass
@@ -97,6 +124,8 @@ class Snapshot:
 @dataclass
 class Account:
     config: Config
+    ids: Ids = field(default_factory=Ids)
+    number: int = 1  # 1, 2, …: the account's place in the simulator; others name their devices "… (home N)"
     two_factor: str = "none"
     devices: dict[int, dict[str, Any]] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
@@ -109,6 +138,7 @@ class Account:
     codes_sent_at: deque[float] = field(default_factory=deque)
     hardware_ids: set[str] = field(default_factory=set)
     push_token: str | None = None
+    push_tokens: set[str] = field(default_factory=set)  # every token a client subscribed with
     fail: Fault | None = None
     stall: Fault | None = None
     answer_direction: str | None = None
@@ -130,21 +160,30 @@ class Account:
             0,
         )
     )
-    _next_device_id: int = FIRST_DEVICE_ID
-    _next_ding_id: int = FIRST_DING_ID
 
     def __post_init__(self) -> None:
         self.two_factor = self.config.two_factor
         for name in self.config.devices:
             kind, description = catalog.PRESETS[name]
-            self.add_device(kind, description)
+            self.add_device(kind, self.home_name(description))
         self._seed_history()
+
+    @property
+    def location_id(self) -> str:
+        return catalog.location_id(self.number)
+
+    @property
+    def profile_id(self) -> int:
+        return 4241 + self.number
+
+    def home_name(self, description: str) -> str:
+        """Devices of the second and later accounts say whose they are, so names differ across accounts."""
+        return description if self.number == 1 else f"{description} (home {self.number})"
 
     # --- devices -------------------------------------------------------------------------------
 
     def add_device(self, kind: str, description: str) -> dict[str, Any]:
-        device = catalog.make_device(self._next_device_id, kind, description)
-        self._next_device_id += 1
+        device = catalog.make_device(self.ids.device(), kind, description, self.location_id)
         self.devices[device["id"]] = device
         if catalog.is_camera(kind):
             age = BATTERY_SNAPSHOT_AGE if catalog.is_battery(kind) else 60.0
@@ -186,8 +225,7 @@ class Account:
     def record_event(
         self, device_id: int, kind: str, created: float | None = None, subtype: str = ""
     ) -> Event:
-        event = Event(self._next_ding_id, device_id, kind, created or time.time(), subtype)
-        self._next_ding_id += 1
+        event = Event(self.ids.ding(), device_id, kind, created or time.time(), subtype)
         self.events.append(event)
         return event
 
@@ -261,6 +299,13 @@ class Account:
             "created_at": int(time.time()),
         }
 
+    def holds_refresh_token(self, token: str) -> bool:
+        return token in self.refresh_tokens
+
+    def holds_access_token(self, token: str) -> bool:
+        """Whether this account issued `token` (expired or not: it is still this account's)."""
+        return token in self.access_tokens
+
     def access_valid(self, token: str) -> bool:
         expires = self.access_tokens.get(token)
         return expires is not None and expires > time.time()
@@ -313,6 +358,7 @@ class Account:
     def state(self, push_connections: int) -> dict[str, Any]:
         self.counters["push_connections"] = push_connections
         return {
+            "email": self.config.email,
             "devices": list(self.devices.values()),
             "counters": dict(self.counters),
             "last_code": self.last_code,
@@ -367,3 +413,45 @@ class Account:
                 if close is None
                 else {"code": int(close.get("code", 0)), "after": float(close.get("after", 1))}
             )
+
+
+class Accounts:
+    """Every account one simulated cloud serves (`--accounts N`); a request finds its account by what
+    it carries (e-mail, token, ticket, ding id), as Ring's cloud tells its users apart."""
+
+    def __init__(self, config: Config) -> None:
+        ids = Ids()
+        self.all = [
+            Account(numbered(config, number), ids=ids, number=number)
+            for number in range(1, max(config.accounts, 1) + 1)
+        ]
+
+    @property
+    def first(self) -> Account:
+        """Where a request that names no account goes (and so every single-account client)."""
+        return self.all[0]
+
+    def numbered(self, number: int) -> Account:
+        if not 1 <= number <= len(self.all):
+            raise ValueError(f"no account {number} (there are {len(self.all)})")
+        return self.all[number - 1]
+
+    def by_email(self, email: str) -> Account:
+        """The account of this e-mail; an unknown one goes to the first, which refuses it."""
+        wanted = email.lower()
+        return next((a for a in self.all if a.config.email.lower() == wanted), self.first)
+
+    def by_refresh_token(self, token: str) -> Account:
+        return next((a for a in self.all if a.holds_refresh_token(token)), self.first)
+
+    def by_access_token(self, token: str) -> Account:
+        return next((a for a in self.all if a.holds_access_token(token)), self.first)
+
+    def by_ticket(self, ticket: str) -> Account | None:
+        return next((a for a in self.all if ticket in a.tickets), None)
+
+    def by_ding(self, ding_id: int) -> Account | None:
+        return next((a for a in self.all if a.event(ding_id) is not None), None)
+
+    def device(self, device_id: int) -> dict[str, Any] | None:
+        return next((a.devices[device_id] for a in self.all if device_id in a.devices), None)

@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from . import catalog, media
-from .account import Account
+from .account import Account, Accounts
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,6 +37,9 @@ RING_HOSTS = (OAUTH_HOST, API_HOST, APP_HOST, APP_API_HOST, SIGNALLING_HOST)
 CLIENT_ID = "ring_official_android"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The account a request is for, found once by the outermost middleware (see `RingCloud.account_of`).
+ACCOUNT: web.RequestKey[Account] = web.RequestKey("account", Account)
 
 _HTML_ERROR = "<html><head><title>{status}</title></head><body><h1>{status} {reason}</h1></body></html>"
 
@@ -55,13 +58,13 @@ class RingCloud:
 
     def __init__(
         self,
-        account: Account,
+        accounts: Accounts,
         recordings: media.Recordings,
         signalling: Handler,
         google: Handler,
         google_hosts: frozenset[str],
     ) -> None:
-        self.account = account
+        self.accounts = accounts
         self.recordings = recordings
         self.signalling = signalling
         self.google = google
@@ -70,7 +73,9 @@ class RingCloud:
         self._siren_until: dict[int, float] = {}
 
     def build_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._log_middleware, self._fault_middleware])
+        app = web.Application(
+            middlewares=[self._account_middleware, self._log_middleware, self._fault_middleware]
+        )
         app.router.add_get("/media/{ding_id:\\d+}.mp4", self.media_file)
         app.add_domain(OAUTH_HOST, self._oauth_app())
         app.add_domain(API_HOST, self._api_app())
@@ -86,6 +91,30 @@ class RingCloud:
     # --- middlewares -------------------------------------------------------------------------
 
     @web.middleware
+    async def _account_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[ACCOUNT] = await self.account_of(request)
+        return await handler(request)
+
+    async def account_of(self, request: web.Request) -> Account:
+        """The account a request is for: by its bearer token, the OAuth form's e-mail or refresh
+        token, the signalling ticket or the recording's ding id; anything else is the first's."""
+        accounts = self.accounts
+        host = _host(request)
+        authorization = request.headers.get("Authorization", "")
+        if authorization.startswith("Bearer "):
+            return accounts.by_access_token(authorization.removeprefix("Bearer ").strip())
+        if host == OAUTH_HOST and request.method == "POST":
+            form = await request.post()  # aiohttp keeps it: the handler reads the same form
+            if form.get("grant_type") == "refresh_token":
+                return accounts.by_refresh_token(str(form.get("refresh_token", "")))
+            return accounts.by_email(str(form.get("username", "")))
+        if host == SIGNALLING_HOST:
+            return accounts.by_ticket(request.query.get("token", "")) or accounts.first
+        if (ding_id := request.match_info.get("ding_id", "")).isdigit():
+            return accounts.by_ding(int(ding_id)) or accounts.first
+        return accounts.first
+
+    @web.middleware
     async def _log_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         status = 500
         try:
@@ -97,13 +126,13 @@ class RingCloud:
             raise
         finally:
             # The path only: queries carry tickets and tokens.
-            self.account.log_request(request.method, _host(request), request.path, status)
+            request[ACCOUNT].log_request(request.method, _host(request), request.path, status)
 
     @web.middleware
     async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if _host(request) not in RING_HOSTS:
             return await handler(request)
-        stall, fail = self.account.take_fault(request.path)
+        stall, fail = request[ACCOUNT].take_fault(request.path)
         if stall is not None:
             await asyncio.sleep(stall.seconds)
         if fail is not None:
@@ -129,14 +158,16 @@ class RingCloud:
             return _error(401, "invalid_client", "Client authentication failed")
         form = await request.post()
         grant = form.get("grant_type")
+        account = request[ACCOUNT]
         if grant == "password":
-            return self._password_grant(request, str(form.get("username", "")), str(form.get("password", "")))
+            username, password = str(form.get("username", "")), str(form.get("password", ""))
+            return self._password_grant(request, account, username, password)
         if grant == "refresh_token":
-            return self._refresh_grant(str(form.get("refresh_token", "")))
+            return self._refresh_grant(account, str(form.get("refresh_token", "")))
         return _error(400, "unsupported_grant_type", "The authorization grant type is not supported")
 
-    def _password_grant(self, request: web.Request, username: str, password: str) -> web.Response:
-        account = self.account
+    @staticmethod
+    def _password_grant(request: web.Request, account: Account, username: str, password: str) -> web.Response:
         account.counters["password_grants"] += 1
         if username.lower() != account.config.email.lower() or password != account.config.password:
             return _error(401, "access_denied", "invalid user credentials")
@@ -148,27 +179,17 @@ class RingCloud:
             elif not account.send_code():
                 return _error(429, "access_denied", "too many requests from dependency service")
             else:
-                return web.json_response(self._code_prompt(), status=412)
+                return web.json_response(_code_prompt(account), status=412)
         if hardware_id := request.headers.get("hardware_id"):
             account.hardware_ids.add(hardware_id)
         return web.json_response(account.issue_tokens())
 
-    def _code_prompt(self) -> dict[str, Any]:
-        mode = self.account.two_factor
-        if mode == "email":
-            name, _, domain = self.account.config.email.partition("@")
-            where = f"{name[:1]}***@{domain}"
-        elif mode == "sms":
-            where = "+1xxxxxxxx89"
-        else:
-            where = ""
-        return {"next_time_in_secs": 60, "phone": where, "tsv_state": mode}
-
-    def _refresh_grant(self, refresh_token: str) -> web.Response:
-        self.account.counters["refresh_grants"] += 1
-        if refresh_token not in self.account.refresh_tokens:
+    @staticmethod
+    def _refresh_grant(account: Account, refresh_token: str) -> web.Response:
+        account.counters["refresh_grants"] += 1
+        if refresh_token not in account.refresh_tokens:
             return _error(401, "invalid_grant", "token is invalid or does not exists")
-        return web.json_response(self.account.issue_tokens())
+        return web.json_response(account.issue_tokens())
 
     # --- api.ring.com ------------------------------------------------------------------------
 
@@ -199,12 +220,12 @@ class RingCloud:
     async def _bearer_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         authorization = request.headers.get("Authorization", "")
         token = authorization.removeprefix("Bearer ").strip()
-        if not authorization.startswith("Bearer ") or not self.account.access_valid(token):
+        if not authorization.startswith("Bearer ") or not request[ACCOUNT].access_valid(token):
             return _error(401, "Unauthorized")
         return await handler(request)
 
     def _device(self, request: web.Request) -> dict[str, Any]:
-        device = self.account.devices.get(int(request.match_info["id"]))
+        device = request[ACCOUNT].devices.get(int(request.match_info["id"]))
         if device is None:
             raise web.HTTPNotFound(
                 text=json.dumps({"error": "device not found"}), content_type="application/json"
@@ -216,12 +237,13 @@ class RingCloud:
         hardware_id = body.get("device", {}).get("hardware_id")
         if not hardware_id:
             return _error(400, "hardware_id missing")
-        self.account.hardware_ids.add(hardware_id)
-        email = self.account.config.email
+        account = request[ACCOUNT]
+        account.hardware_ids.add(hardware_id)
+        email = account.config.email
         return web.json_response(
             {
                 "profile": {
-                    "id": 4242,
+                    "id": account.profile_id,
                     "email": email,
                     "first_name": "Camsim",
                     "last_name": "Demo",
@@ -232,12 +254,12 @@ class RingCloud:
             status=201,
         )
 
-    async def ring_devices(self, _: web.Request) -> web.Response:
+    async def ring_devices(self, request: web.Request) -> web.Response:
         self._decay_sirens()
-        return web.json_response(self.account.ring_devices())
+        return web.json_response(request[ACCOUNT].ring_devices())
 
-    async def dings_active(self, _: web.Request) -> web.Response:
-        return web.json_response(self.account.active_dings())
+    async def dings_active(self, request: web.Request) -> web.Response:
+        return web.json_response(request[ACCOUNT].active_dings())
 
     async def groups(self, _: web.Request) -> web.Response:
         return web.json_response({"device_groups": []})
@@ -253,16 +275,16 @@ class RingCloud:
             older_than = int(older) if older else None
         except ValueError:
             return _error(400, "invalid parameters")
-        return web.json_response(self.account.history(device["id"], limit, older_than))
+        return web.json_response(request[ACCOUNT].history(device["id"], limit, older_than))
 
     async def share_play(self, request: web.Request) -> web.Response:
         ding_id = int(request.match_info["ding_id"])
-        if self.account.event(ding_id) is None:
+        if request[ACCOUNT].event(ding_id) is None:
             return _error(404, "recording not found")
         return web.json_response({"url": f"{self.media_base}/media/{ding_id}.mp4"})
 
     async def media_file(self, request: web.Request) -> web.StreamResponse:
-        event = self.account.event(int(request.match_info["ding_id"]))
+        event = request[ACCOUNT].event(int(request.match_info["ding_id"]))
         if event is None:
             return _error(404, "recording not found")
         path = await self.recordings.clip(event.id, event.created)
@@ -270,16 +292,17 @@ class RingCloud:
 
     async def snapshot_timestamps(self, request: web.Request) -> web.Response:
         body = await request.json()
+        account = request[ACCOUNT]
         stamps = []
         for device_id in body.get("doorbot_ids", []):
-            if self.account.camera(int(device_id)) is not None:
-                taken = self.account.snapshot_timestamp(int(device_id))
+            if account.camera(int(device_id)) is not None:
+                taken = account.snapshot_timestamp(int(device_id))
                 stamps.append({"doorbot_id": int(device_id), "timestamp": int(taken * 1000)})
         return web.json_response({"timestamps": stamps})
 
     async def snapshot_image(self, request: web.Request) -> web.Response:
         device = self._device(request)
-        snapshot = self.account.snapshots.get(device["id"])
+        snapshot = request[ACCOUNT].snapshots.get(device["id"])
         if snapshot is None:
             return _error(404, "no snapshot")
         return web.Response(body=await media.snapshot_jpeg(snapshot.taken), content_type="image/jpeg")
@@ -307,7 +330,7 @@ class RingCloud:
     def _decay_sirens(self) -> None:
         now = time.time()
         for device_id, until in list(self._siren_until.items()):
-            device = self.account.devices.get(device_id)
+            device = self.accounts.device(device_id)
             if device is None:
                 del self._siren_until[device_id]
                 continue
@@ -351,7 +374,9 @@ class RingCloud:
         token = body.get("device", {}).get("push_notification_token")
         if not token:
             return _error(400, "push_notification_token missing")
-        self.account.push_token = token
+        account = request[ACCOUNT]
+        account.push_token = token
+        account.push_tokens.add(token)
         return web.Response(status=204)
 
     async def play_sound(self, request: web.Request) -> web.Response:
@@ -365,9 +390,9 @@ class RingCloud:
         app.router.add_post("/api/v1/clap/ticket/request/signalsocket", self.ticket)
         return app
 
-    async def ticket(self, _: web.Request) -> web.Response:
+    async def ticket(self, request: web.Request) -> web.Response:
         return web.json_response(
-            {"ticket": self.account.new_ticket(), "host": SIGNALLING_HOST, "subscriptionTopics": []}
+            {"ticket": request[ACCOUNT].new_ticket(), "host": SIGNALLING_HOST, "subscriptionTopics": []}
         )
 
     def _signalling_app(self) -> web.Application:
@@ -387,6 +412,18 @@ _REASONS = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+
+
+def _code_prompt(account: Account) -> dict[str, Any]:
+    mode = account.two_factor
+    if mode == "email":
+        name, _, domain = account.config.email.partition("@")
+        where = f"{name[:1]}***@{domain}"
+    elif mode == "sms":
+        where = "+1xxxxxxxx89"
+    else:
+        where = ""
+    return {"next_time_in_secs": 60, "phone": where, "tsv_state": mode}
 
 
 def _client_authenticated(authorization: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from typing import Any
 
 # Short names for --devices → (kind, description).
@@ -62,14 +63,21 @@ def is_battery(kind: str) -> bool:
     return kind in BATTERY_KINDS
 
 
-def make_device(device_id: int, kind: str, description: str) -> dict[str, Any]:
+def location_id(account_number: int) -> str:
+    """Each account's one location (the first keeps LOCATION_ID); Ring's location ids are UUIDs."""
+    if account_number == 1:
+        return LOCATION_ID
+    return str(uuid.uuid5(uuid.UUID(LOCATION_ID), f"account-{account_number}"))
+
+
+def make_device(device_id: int, kind: str, description: str, location: str = LOCATION_ID) -> dict[str, Any]:
     """The JSON of one device as Ring lists it."""
     device: dict[str, Any] = {
         "id": device_id,
         "description": description,
         "device_id": secrets.token_hex(6),
         "kind": kind,
-        "location_id": LOCATION_ID,
+        "location_id": location,
         "firmware_version": "Up to Date",
         "time_zone": TIME_ZONE,
         "address": "1 Simulator Street",

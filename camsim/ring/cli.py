@@ -19,6 +19,13 @@ def _devices(text: str) -> tuple[str, ...]:
     return names
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 def add_parser(kinds: Any) -> None:
     """Add `ring` to the subparsers `kinds` of camsim's command line."""
     ring = kinds.add_parser("ring", help="a simulated Ring cloud account (doorbell, cams, chime)")
@@ -27,14 +34,20 @@ def add_parser(kinds: Any) -> None:
     ring.add_argument("--proxy-port", type=int, default=0, help="the CONNECT proxy for wss_proxy")
     ring.add_argument("--mcs-port", type=int, default=0, help="the FCM MCS push socket (TLS)")
     ring.add_argument("--state-port", type=int, default=0)
-    ring.add_argument("--email", default="demo@ring.test")
-    ring.add_argument("--password", default="ringpass")
+    ring.add_argument(
+        "--accounts",
+        type=_positive,
+        default=1,
+        help="accounts in this one cloud; account N>1 is user+N@… with password PASSWORDN",
+    )
+    ring.add_argument("--email", default="demo@ring.test", help="the first account's")
+    ring.add_argument("--password", default="ringpass", help="the first account's")
     ring.add_argument("--two-factor", choices=TWO_FACTOR_MODES, default="none")
     ring.add_argument(
         "--devices",
         type=_devices,
         default=tuple(catalog.PRESETS),
-        help="e.g. doorbell,floodlight,battery,chime",
+        help="each account's devices, e.g. doorbell,floodlight,battery,chime",
     )
     ring.add_argument("--access-ttl", type=float, default=3600.0, help="seconds an access token lasts")
     ring.add_argument("--log-level", default="WARNING")
@@ -47,6 +60,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         two_factor=args.two_factor,
         devices=args.devices,
         access_ttl=args.access_ttl,
+        accounts=args.accounts,
     )
 
 

@@ -25,7 +25,8 @@ import secrets
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,7 +140,8 @@ class FcmService:
         self._fcm: dict[str, _FcmRegistration] = {}
         self._logged_in: dict[str, McsStream] = {}  # android id → its current socket
         self._open: set[McsStream] = set()
-        self._unacked: set[str] = set()
+        self._unacked: dict[str, str] = {}  # persistent id → the FCM token it was pushed to
+        self._delivered_to: Counter[str] = Counter()  # FCM token → pushes its client acknowledged
         self._server: asyncio.Server | None = None
         self._changed = asyncio.Condition()
         self.checkins = 0
@@ -165,6 +167,15 @@ class FcmService:
             "delivered": self.delivered,
             "heartbeats": self.heartbeats,
         }
+
+    def connected(self, fcm_tokens: Iterable[str]) -> int:
+        """How many of these FCM tokens' clients are logged in on the MCS socket now (one account's view)."""
+        registrations = (self._fcm.get(token) for token in set(fcm_tokens))
+        return sum(1 for r in registrations if r is not None and r.android_id in self._logged_in)
+
+    def delivered_to(self, fcm_tokens: Iterable[str]) -> int:
+        """Pushes to these FCM tokens that their clients acknowledged (one account's view)."""
+        return sum(self._delivered_to[token] for token in set(fcm_tokens))
 
     def is_registered(self, fcm_token: str) -> bool:
         """Whether `fcm_token` came from an FCM registration with this service (and so can be pushed to)."""
@@ -401,8 +412,8 @@ class FcmService:
         ack = SelectiveAck()
         ack.ParseFromString(stanza.extension.data)
         for persistent_id in ack.id:
-            if persistent_id in self._unacked:
-                self._unacked.discard(persistent_id)
+            if (token := self._unacked.pop(persistent_id, None)) is not None:
+                self._delivered_to[token] += 1
                 self.delivered += 1
         await self._changed_now()
 
@@ -419,7 +430,7 @@ class FcmService:
             await stream.send(message)
         except OSError:
             return False
-        self._unacked.add(message.persistent_id)
+        self._unacked[message.persistent_id] = fcm_token
         self.pushed += 1
         await self._changed_now()
         return True

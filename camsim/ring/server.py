@@ -1,4 +1,6 @@
-"""Runs one simulated Ring account: HTTPS cloud, CONNECT proxy, FCM push, state endpoint, announcement."""
+"""Runs one simulated Ring cloud with its accounts (`--accounts N`): HTTPS cloud, CONNECT proxy, FCM push,
+state endpoint, announcement. One process serves every account, as one Ring cloud does: a Home Assistant
+reaches one simulated cloud (its one seam), and adds each account through its own login."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from aiohttp import web
 from ..authority import make_authority
 from ..servers import AiohttpListener
 from . import api, events, media, signalling
-from .account import Account, Config
+from .account import Account, Accounts, Config
 from .proxy import ConnectProxy
 from .push import GOOGLE_HOSTS, FcmService
 
@@ -23,60 +25,75 @@ ALL_HOSTS = [*api.RING_HOSTS, *sorted(GOOGLE_HOSTS)]
 
 
 class RingSim:
-    """Every listener of one account, and the state endpoint's view of them."""
+    """Every listener of the cloud, and the state endpoint's view of each account."""
 
     def __init__(self, config: Config, directory: Path) -> None:
-        self.account = Account(config)
+        self.accounts = Accounts(config)
         self.directory = directory
         self.push = FcmService()
         self.cloud = api.RingCloud(
-            self.account,
+            self.accounts,
             media.Recordings(directory),
-            signalling.handler(self.account),
+            signalling.handler(self.accounts),
             self._google,
             GOOGLE_HOSTS,
         )
-        self.events = events.Events(self.account, self.push)
+        self.events = {account.number: events.Events(account, self.push) for account in self.accounts.all}
 
     async def _google(self, request: web.Request) -> web.StreamResponse:
         return await self.push.handle(request)
 
-    def state(self) -> dict[str, Any]:
-        push = self.push.counters()
+    def state(self, account: Account) -> dict[str, Any]:
+        # Google's side is shared; an account sees the sockets and acks of the tokens it subscribed.
         # delivered = acknowledged by the client, as Google counts it
-        self.account.counters["push_delivered"] = push["delivered"]
-        return self.account.state(push["connections"])
+        account.counters["push_delivered"] = self.push.delivered_to(account.push_tokens)
+        return account.state(self.push.connected(account.push_tokens))
 
-    async def apply(self, body: dict[str, Any]) -> None:
-        self.account.apply_faults(body)
+    async def apply(self, account: Account, body: dict[str, Any]) -> None:
+        account.apply_faults(body)
+        account_events = self.events[account.number]
         if not body:
-            self.events.malformed = False
+            account_events.malformed = False
         if push := body.get("push"):
             if push.get("drop"):
-                self.push.drop_connections()
+                self.push.drop_connections()  # Google's outage: every account's sockets
             if push.get("malformed"):
-                self.events.malformed = True
+                account_events.malformed = True
         for kind in ("ding", "motion", "intercom_unlock"):
             if (event := body.get(kind)) is not None:
-                await self.events.trigger(kind, int(event["device_id"]), str(event.get("subtype", "")))
+                await account_events.trigger(kind, int(event["device_id"]), str(event.get("subtype", "")))
 
     def state_app(self) -> web.Application:
-        async def get_state(_: web.Request) -> web.Response:
-            return web.json_response(self.state())
+        """`/` is the first account's state, `/accounts/N/` account N's (1, 2, …)."""
+
+        def account_of(request: web.Request) -> Account:
+            return self.accounts.numbered(int(request.match_info.get("number", "1")))
+
+        async def get_state(request: web.Request) -> web.Response:
+            try:
+                account = account_of(request)
+            except ValueError as err:
+                return web.json_response({"error": str(err)}, status=404)
+            return web.json_response(self.state(account))
 
         async def post_state(request: web.Request) -> web.Response:
+            try:
+                account = account_of(request)
+            except ValueError as err:
+                return web.json_response({"error": str(err)}, status=404)
             try:
                 body = await request.json() if request.can_read_body else {}
                 if not isinstance(body, dict):
                     raise ValueError("body must be a JSON object")
-                await self.apply(body)
+                await self.apply(account, body)
             except (ValueError, TypeError, KeyError) as err:
                 return web.json_response({"error": str(err)}, status=400)
-            return web.json_response(self.state())
+            return web.json_response(self.state(account))
 
         app = web.Application()
-        app.router.add_get("/", get_state)
-        app.router.add_post("/", post_state)
+        for path in ("/", r"/accounts/{number:\d+}/"):
+            app.router.add_get(path, get_state)
+            app.router.add_post(path, post_state)
         return app
 
     async def start_push(self, host: str, port: int, ssl_context: ssl.SSLContext) -> int:
@@ -95,9 +112,27 @@ def write_cloud_file(directory: Path, ca_file: Path, host: str, https_port: int,
     return cloud_file
 
 
+def announced_account(account: Account, state_base: str) -> dict[str, Any]:
+    return {
+        "number": account.number,
+        "email": account.config.email,
+        "password": account.config.password,
+        "devices": [
+            {"id": device["id"], "kind": device["kind"], "description": device["description"]}
+            for device in account.devices.values()
+        ],
+        "state_url": f"{state_base}accounts/{account.number}/",
+    }
+
+
 def announcement(
     sim: RingSim, host: str, ports: dict[str, int], ca_file: Path, cloud_file: Path
 ) -> dict[str, Any]:
+    """The first account's email, password, devices and state_url at the top (a single-account
+    simulator reads as before); `accounts` lists every account, the first included."""
+    state_base = f"http://{host}:{ports['state']}/"
+    accounts = [announced_account(account, state_base) for account in sim.accounts.all]
+    first = accounts[0]
     return {
         "kind": "ring",
         "host": host,
@@ -106,13 +141,11 @@ def announcement(
         "mcs_port": ports["mcs"],
         "ca_file": str(ca_file),
         "cloud_file": str(cloud_file),
-        "email": sim.account.config.email,
-        "password": sim.account.config.password,
-        "devices": [
-            {"id": device["id"], "kind": device["kind"], "description": device["description"]}
-            for device in sim.account.devices.values()
-        ],
-        "state_url": f"http://{host}:{ports['state']}/",
+        "email": first["email"],
+        "password": first["password"],
+        "devices": first["devices"],
+        "state_url": state_base,
+        "accounts": accounts,
         "env": {
             "CAMERA_HUB_RING_CLOUD": str(cloud_file),
             "wss_proxy": f"http://{host}:{ports['proxy']}",

@@ -32,7 +32,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 from aiortc.sdp import candidate_from_sdp
 
 from ..video import Scene
-from .account import Account
+from .account import Account, Accounts
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -181,17 +181,18 @@ class LiveSession:
             self.pc = None
 
 
-def handler(account: Account) -> Any:
-    """The aiohttp handler of `/ws?…&token=<ticket>`."""
+def handler(accounts: Accounts) -> Any:
+    """The aiohttp handler of `/ws?…&token=<ticket>`: the ticket says whose cameras the socket reaches."""
 
     async def signalling(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        session = LiveSession(account, ws)
         ticket = request.query.get("token", "")
-        if ticket not in account.tickets:
-            await session.close(5, CLOSE_TEXTS[5])
+        account = accounts.by_ticket(ticket)
+        if account is None:
+            await LiveSession(accounts.first, ws).close(5, CLOSE_TEXTS[5])
             return ws
+        session = LiveSession(account, ws)
         account.tickets.discard(ticket)  # a ticket opens one socket
         try:
             async for message in ws:

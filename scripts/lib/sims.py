@@ -68,6 +68,12 @@ class Sim:
         """For messages: the camera's address, or the simulator's kind (camsim usb has no address)."""
         return str(self.info.get("host") or self.info["kind"])
 
+    @property
+    def accounts(self) -> list[Sim]:
+        """A cloud simulator's accounts (ringsim, furbosim: `--accounts N`), each as a view of this
+        process whose email, password, devices and state_url are that account's."""
+        return [Sim(self.process, {**self.info, **account}) for account in self.info.get("accounts", [])]
+
     def state(self) -> dict[str, Any]:
         with urlopen(self.info["state_url"], timeout=5) as response:  # noqa: S310 - camsim state URL, loopback http
             state: dict[str, Any] = json.loads(response.read())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.error
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -324,3 +325,94 @@ async def test_push_subscription_is_204_and_recorded(sim: Sim, session: aiohttp.
     response = await ring.async_query("/clients_api/device", method="PATCH", json=body)
     assert response.status_code == 204
     assert sim.state()["push_subscribed"] is True
+
+
+@pytest.fixture(scope="module")
+def two_accounts() -> Iterator[Sim]:
+    """One ringsim serving two accounts, each with the code step."""
+    sim = start_ring_sim("--accounts", "2", "--devices", "doorbell,battery", "--two-factor", "sms")
+    yield sim
+    stop_sim(sim)
+
+
+async def logged_in_with_code(account: Sim, session: aiohttp.ClientSession) -> tuple[Ring, str]:
+    """Log `account` in through its own code; returns the Ring and its access token."""
+    auth = new_auth(session)
+    with pytest.raises(Requires2FAError):
+        await auth.async_fetch_token(account.info["email"], account.info["password"])
+    token = await auth.async_fetch_token(
+        account.info["email"], account.info["password"], account.state()["last_code"]
+    )
+    ring = Ring(auth)
+    await ring.async_update_data()
+    return ring, str(token["access_token"])
+
+
+async def test_two_accounts_in_one_cloud_have_their_own_logins_codes_and_devices(two_accounts: Sim) -> None:
+    first, second = two_accounts.accounts
+    async with cloud_session(two_accounts.info["cloud_file"]) as session:
+        ring_1, _ = await logged_in_with_code(first, session)
+        ring_2, _ = await logged_in_with_code(second, session)
+        # The first account's code does not open the second account.
+        auth = new_auth(session)
+        with pytest.raises(Requires2FAError):
+            await auth.async_fetch_token(first.info["email"], first.info["password"])
+        with pytest.raises(AuthenticationError, match="Verification Code is invalid"):
+            await auth.async_fetch_token(
+                second.info["email"], second.info["password"], first.state()["last_code"]
+            )
+
+    ids_1 = {d.id for d in ring_1.devices().all_devices}
+    ids_2 = {d.id for d in ring_2.devices().all_devices}
+    names_1 = {d.name for d in ring_1.devices().all_devices}
+    names_2 = {d.name for d in ring_2.devices().all_devices}
+    assert first.info["email"] != second.info["email"]
+    assert first.info["password"] != second.info["password"]
+    assert ids_1 == {d["id"] for d in first.info["devices"]}
+    assert ids_2 == {d["id"] for d in second.info["devices"]}
+    assert not ids_1 & ids_2
+    assert not names_1 & names_2
+    assert names_2 == {"Front Door (home 2)", "Back Garden (home 2)"}
+    assert two_accounts.info["email"] == first.info["email"]  # the top of the line is the first account
+
+
+async def test_one_accounts_token_does_not_reach_the_other_accounts_devices(two_accounts: Sim) -> None:
+    first, second = two_accounts.accounts
+    foreign = second.info["devices"][0]["id"]
+    own = first.info["devices"][0]["id"]
+    async with cloud_session(two_accounts.info["cloud_file"]) as session:
+        ring_1, token_1 = await logged_in_with_code(first, session)
+        headers = {"Authorization": f"Bearer {token_1}"}
+        api = "https://api.ring.com/clients_api/doorbots"
+        async with session.get(f"{api}/{foreign}/health", headers=headers) as response:
+            foreign_health = response.status
+        async with session.get(f"{api}/{own}/health", headers=headers) as response:
+            own_health = response.status
+        foreign_ding = second.state()["devices"][0]["id"]
+        second_state = second.inject(ding={"device_id": foreign_ding})
+        await ring_1.async_update_dings()
+
+    assert (foreign_health, own_health) == (404, 200)
+    assert ring_1.active_alerts() == []  # the second account's ding is not the first's
+    assert second_state["email"] == second.info["email"]
+    assert all(r["path"] != f"/clients_api/doorbots/{foreign}/health" for r in second.state()["requests"])
+    assert any(r["path"] == f"/clients_api/doorbots/{foreign}/health" for r in first.state()["requests"])
+
+
+def test_the_state_endpoint_addresses_an_account_and_refuses_an_unknown_one(two_accounts: Sim) -> None:
+    first, second = two_accounts.accounts
+    doorbell_2 = second.info["devices"][0]["id"]
+
+    with pytest.raises(urllib.error.HTTPError) as other_account_device:
+        first.inject(ding={"device_id": doorbell_2})
+    second.inject(ding={"device_id": doorbell_2})
+    missing = Sim(
+        two_accounts.process,
+        {**two_accounts.info, "state_url": f"{two_accounts.info['state_url']}accounts/3/"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        missing.state()
+
+    assert other_account_device.value.code == 400
+    assert unknown.value.code == 404
+    assert two_accounts.state()["email"] == first.info["email"]  # `/` is the first account
