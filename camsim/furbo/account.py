@@ -13,11 +13,14 @@ something plausible and says so here:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import itertools
 import random
 import secrets
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,6 +72,17 @@ class Config:
     lockout_seconds: float = 300.0
     calendar_window: float = CALENDAR_WINDOW
     timezone: str = "Europe/London"
+    accounts: int = 1
+
+
+def numbered(config: Config, number: int) -> Config:
+    """Account `number`'s own credentials: the first keeps `config`'s, the others get numbered ones."""
+    if number == 1:
+        return dataclasses.replace(config, accounts=1)
+    name, _, domain = config.email.partition("@")
+    return dataclasses.replace(
+        config, email=f"{name}+{number}@{domain}", password=f"{config.password}{number}", accounts=1
+    )
 
 
 @dataclass
@@ -151,11 +165,14 @@ class Counters:
 class Account:
     """The account's whole state; the HTTP layer (api.py) only parses requests and calls in here."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, number: int = 1, event_ids: Iterator[int] | None = None) -> None:
         self.config = config
+        self.number = number  # 1, 2, …: the account's place in the simulator
         self.account_id = secrets.token_hex(12)
         self.zone = ZoneInfo(config.timezone)
-        self.cameras = self._make_cameras(config.devices)
+        # Event ids are the cloud's, unique across its accounts.
+        self._event_ids = event_ids if event_ids is not None else itertools.count(1)
+        self.cameras = self._make_cameras(config.devices, number)
         self.events: list[Event] = []
         self.counters = Counters()
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
@@ -175,7 +192,7 @@ class Account:
     # --- cameras and events ---------------------------------------------------------------------------
 
     @staticmethod
-    def _make_cameras(kinds: tuple[str, ...]) -> dict[str, Camera]:
+    def _make_cameras(kinds: tuple[str, ...], number: int) -> dict[str, Camera]:
         cameras: dict[str, Camera] = {}
         seen: Counter[str] = Counter()
         # Real Ids are MACs, unique across accounts; so are these across simulator runs (several
@@ -185,6 +202,8 @@ class Account:
             product = catalog.PRODUCTS[kind]
             seen[kind] += 1
             name = product.device_name if seen[kind] == 1 else f"{product.device_name} {seen[kind]}"
+            if number > 1:  # names differ across accounts too: say whose camera it is
+                name = f"{name} (home {number})"
             camera_id = f"{vendor_part}{index:06X}"
             cameras[camera_id] = Camera(camera_id, product, name, catalog.default_alerts(product.species))
         return cameras
@@ -204,7 +223,7 @@ class Account:
             raise ValueError(f"{name!r} is not a Furbo event name")
         default_caption, action, location = catalog.caption_for(name)
         event = Event(
-            id=len(self.events) + 1,
+            id=next(self._event_ids),
             device_id=device_id,
             name=name,
             at=time.time() if at is None else at,
@@ -217,7 +236,11 @@ class Account:
         return event
 
     def event(self, event_id: int) -> Event | None:
-        return self.events[event_id - 1] if 0 < event_id <= len(self.events) else None
+        return next((event for event in self.events if event.id == event_id), None)
+
+    def holds_candidate(self, candidate: str) -> bool:
+        """Whether a login of this account handed out `candidate` (current or stale)."""
+        return candidate in self._pending or candidate in self._stale
 
     def camera(self, device_id: Any) -> Camera:
         camera = self.cameras.get(device_id) if isinstance(device_id, str) else None
@@ -375,6 +398,7 @@ class Account:
     def state(self) -> dict[str, Any]:
         return {
             "account_id": self.account_id,
+            "email": self.config.email,
             "devices": [camera.listing() for camera in self.cameras.values()],
             "alerts": {camera.id: dict(camera.alerts) for camera in self.cameras.values()},
             "events": [
@@ -464,3 +488,45 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"{what} must be a JSON object")
     return value
+
+
+class Accounts:
+    """Every account one simulated cloud serves (`--accounts N`); a request finds its account by what
+    it carries (AccountId, e-mail, code candidate), as Furbo's cloud tells its users apart."""
+
+    def __init__(self, config: Config) -> None:
+        event_ids = itertools.count(1)
+        self.all = [
+            Account(numbered(config, number), number, event_ids)
+            for number in range(1, max(config.accounts, 1) + 1)
+        ]
+
+    @property
+    def first(self) -> Account:
+        """Where a request that names no account goes (and so every single-account client)."""
+        return self.all[0]
+
+    def numbered(self, number: int) -> Account:
+        if not 1 <= number <= len(self.all):
+            raise ValueError(f"no account {number} (there are {len(self.all)})")
+        return self.all[number - 1]
+
+    def by_id(self, account_id: Any) -> Account:
+        """The account with this AccountId; an unknown one goes to the first, which refuses it."""
+        return next((a for a in self.all if a.account_id == account_id), self.first)
+
+    def by_email(self, email: Any) -> Account:
+        return next((a for a in self.all if a.config.email == email), self.first)
+
+    def by_candidate(self, candidate: Any) -> Account:
+        if not isinstance(candidate, str):
+            return self.first
+        return next((a for a in self.all if a.holds_candidate(candidate)), self.first)
+
+    def for_body(self, body: dict[str, Any]) -> Account:
+        """A POST's account: its AccountId, else its Email, else its code candidate, else the first."""
+        if "AccountId" in body:
+            return self.by_id(body["AccountId"])
+        if "Email" in body:
+            return self.by_email(body["Email"])
+        return self.by_candidate(body.get("MfaAuthCodeCandidate"))

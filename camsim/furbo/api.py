@@ -22,7 +22,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from . import catalog, media
-from .account import MAX_EVENT_LIMIT, Account, CloudError, Event, invalid_request
+from .account import MAX_EVENT_LIMIT, Account, Accounts, CloudError, Event, invalid_request
 
 # The app's client id "tomofunrd:happyPet123" (not a user secret: it ships in every copy of the app).
 APP_AUTHORIZATION = "Basic dG9tb2Z1bnJkOmhhcHB5UGV0MTIz"
@@ -30,17 +30,19 @@ APP_AUTHORIZATION = "Basic dG9tb2Z1bnJkOmhhcHB5UGV0MTIz"
 Body = dict[str, Any]
 Handler = Callable[[web.Request, Body], Awaitable[Body]]
 
-ACCOUNT_KEY: web.AppKey[Account] = web.AppKey("account", Account)
+ACCOUNTS_KEY: web.AppKey[Accounts] = web.AppKey("accounts", Accounts)
+# The account a request is for, found once by the outermost middleware (`_account`).
+ACCOUNT: web.RequestKey[Account] = web.RequestKey("account", Account)
 SIGNER_KEY: web.AppKey[media.LinkSigner] = web.AppKey("signer", media.LinkSigner)
 PRIVATE_KEY: web.AppKey[rsa.RSAPrivateKey] = web.AppKey("private_key", rsa.RSAPrivateKey)
 CLIP_KEY: web.AppKey[Path] = web.AppKey("clip", Path)
 
 
 def build_app(
-    account: Account, signer: media.LinkSigner, private_key: rsa.RSAPrivateKey, clip: Path
+    accounts: Accounts, signer: media.LinkSigner, private_key: rsa.RSAPrivateKey, clip: Path
 ) -> web.Application:
-    app = web.Application(middlewares=[_record, _refusals])
-    app[ACCOUNT_KEY] = account
+    app = web.Application(middlewares=[_account, _record, _refusals])
+    app[ACCOUNTS_KEY] = accounts
     app[SIGNER_KEY] = signer
     app[PRIVATE_KEY] = private_key
     app[CLIP_KEY] = clip
@@ -66,11 +68,37 @@ def build_app(
     ]
     for path, handler, form in routes:
         app.router.add_post(path, _endpoint(handler, form))
-    app.router.add_get("/media/{kind}/{name}", _media)
+    app.router.add_get("/media/{account_id}/{kind}/{name}", _media)
     return app
 
 
 # --- plumbing ---------------------------------------------------------------------------------------
+
+
+@web.middleware
+async def _account(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Find the request's account: the AccountId in its path (devices, media links) or body, else its
+    Email, else its code candidate; a request naming none goes to the first account."""
+    accounts = request.app[ACCOUNTS_KEY]
+    if "account_id" in request.match_info:
+        request[ACCOUNT] = accounts.by_id(request.match_info["account_id"])
+    elif request.method == "POST":
+        request[ACCOUNT] = accounts.for_body(await _peek_body(request))
+    else:
+        request[ACCOUNT] = accounts.first
+    return await handler(request)
+
+
+async def _peek_body(request: web.Request) -> Body:
+    """The body as either kind of endpoint reads it (aiohttp keeps it for the handler); {} if unreadable."""
+    try:
+        if request.content_type == "application/json":
+            return await _json_body(request)
+        return await _form_body(request)
+    except CloudError:
+        return {}
 
 
 @web.middleware
@@ -87,14 +115,14 @@ async def _record(
         status = err.status
         raise
     finally:
-        request.app[ACCOUNT_KEY].record(request.method, request.path, status)
+        request[ACCOUNT].record(request.method, request.path, status)
 
 
 @web.middleware
 async def _refusals(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    account = request.app[ACCOUNT_KEY]
+    account = request[ACCOUNT]
     try:
         forced = account.forced_error(request.path)
         if forced is not None:
@@ -131,7 +159,7 @@ async def _form_body(request: web.Request) -> Body:
 
 
 def _authorized(request: web.Request, body: Body) -> Account:
-    account = request.app[ACCOUNT_KEY]
+    account = request[ACCOUNT]
     account.authorize(body.get("AccountId"), body.get("CognitoToken"))
     return account
 
@@ -158,15 +186,20 @@ def _date(value: Any) -> str:
         raise invalid_request() from err
 
 
-def _thumbnail(signer: media.LinkSigner, event: Event) -> str:
-    return signer.sign(f"/media/thumb/{event.id}.jpg")
+def _link(signer: media.LinkSigner, account: Account, kind: str, name: str) -> str:
+    """A signed link to one of the account's files (the path names the account, so does the signature)."""
+    return signer.sign(f"/media/{account.account_id}/{kind}/{name}")
+
+
+def _thumbnail(signer: media.LinkSigner, account: Account, event: Event) -> str:
+    return _link(signer, account, "thumb", f"{event.id}.jpg")
 
 
 # --- login ------------------------------------------------------------------------------------------
 
 
 async def _read_login(request: web.Request, body: Body) -> Body:
-    account = request.app[ACCOUNT_KEY]
+    account = request[ACCOUNT]
     account.check_password(body.get("Email"), _password(request, body))
     if body.get("MfaAuthCode") is not None:  # the app's capture also sends it here
         return account.finish_login(body.get("MobileId"), body.get("MfaAuthCode"))
@@ -174,15 +207,15 @@ async def _read_login(request: web.Request, body: Body) -> Body:
 
 
 async def _send_code(request: web.Request, body: Body) -> Body:
-    return request.app[ACCOUNT_KEY].send_code(body.get("MfaAuthCodeCandidate"))
+    return request[ACCOUNT].send_code(body.get("MfaAuthCodeCandidate"))
 
 
 async def _verify(request: web.Request, body: Body) -> Body:
-    return request.app[ACCOUNT_KEY].verify_code(body.get("MfaAuthCodeCandidate"), body.get("Code"))
+    return request[ACCOUNT].verify_code(body.get("MfaAuthCodeCandidate"), body.get("Code"))
 
 
 async def _login(request: web.Request, body: Body) -> Body:
-    account = request.app[ACCOUNT_KEY]
+    account = request[ACCOUNT]
     account.check_password(body.get("Email"), _password(request, body))
     return account.finish_login(body.get("MobileId"), body.get("MfaAuthCode"))
 
@@ -204,7 +237,7 @@ async def _account_info(request: web.Request, body: Body) -> Body:
 
 
 async def _devices(request: web.Request, body: Body) -> Body:
-    account = request.app[ACCOUNT_KEY]
+    account = request[ACCOUNT]
     account.authorize(request.match_info["account_id"], body.get("CognitoToken"))
     return {
         "AccountLicenseOn": account.config.subscription,
@@ -292,7 +325,7 @@ async def _notable_events(request: web.Request, body: Body) -> Body:
                 "LocalTime": account.local_time(event.at),
                 "Duration": event.duration_ms,
                 "Labels": [],
-                "Thumbnail": _thumbnail(signer, event),
+                "Thumbnail": _thumbnail(signer, account, event),
             }
             for event in account.events_on(date)
         ]
@@ -365,8 +398,8 @@ async def _event_list(request: web.Request, body: Body) -> Body:
                 "LocalTime": account.local_time(event.at),
                 "CreatedTime": int(event.at),
                 "Duration": event.duration_ms,
-                "Thumbnail": _thumbnail(signer, event),
-                "Videos": [signer.sign(f"/media/clip/{event.id}.mp4")],
+                "Thumbnail": _thumbnail(signer, account, event),
+                "Videos": [_link(signer, account, "clip", f"{event.id}.mp4")],
                 "VideoCodec": "h264",
             }
             for event in events
@@ -394,7 +427,7 @@ async def _diary(request: web.Request, body: Body) -> Body:
             "DiaryDate": day.isoformat(),
             "Weekday": day.isoweekday(),
             "IsValid": True,
-            "TimeLapseUrl": signer.sign(f"/media/diary/{day.isoformat()}.mp4"),
+            "TimeLapseUrl": _link(signer, account, "diary", f"{day.isoformat()}.mp4"),
         }
         for day in days
     ]
@@ -415,10 +448,10 @@ async def _media(request: web.Request) -> web.StreamResponse:
         return web.Response(status=403, text=_ACCESS_DENIED, content_type="text/xml")
     kind, name = request.match_info["kind"], request.match_info["name"]
     if kind == "thumb" and name.endswith(".jpg"):
-        event = _event_named(request.app[ACCOUNT_KEY], name.removesuffix(".jpg"))
+        event = _event_named(request[ACCOUNT], name.removesuffix(".jpg"))
         return web.Response(body=media.thumbnail_jpeg(int(event.at * 1000)), content_type="image/jpeg")
     if kind == "clip" and name.endswith(".mp4"):
-        _event_named(request.app[ACCOUNT_KEY], name.removesuffix(".mp4"))
+        _event_named(request[ACCOUNT], name.removesuffix(".mp4"))
         return web.FileResponse(request.app[CLIP_KEY], headers={"Content-Type": "video/mp4"})
     if kind == "diary" and name.endswith(".mp4"):
         return web.FileResponse(request.app[CLIP_KEY], headers={"Content-Type": "video/mp4"})

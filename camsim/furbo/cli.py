@@ -19,21 +19,39 @@ def _kinds(text: str) -> tuple[str, ...]:
     return kinds
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 def add_parser(kinds: Any) -> None:
     """Add `furbo` to the subparsers `kinds` of camsim's command line."""
     furbo = kinds.add_parser("furbo", help="a simulated Furbo cloud account with dog/cat cameras")
     furbo.add_argument("--host", default="127.0.0.1")
     furbo.add_argument("--port", type=int, default=0, help="the HTTPS port of all three Furbo hosts")
     furbo.add_argument("--state-port", type=int, default=0)
-    furbo.add_argument("--email", default="demo@furbo.test")
-    furbo.add_argument("--password", default="furbopass")
+    furbo.add_argument(
+        "--accounts",
+        type=_positive,
+        default=1,
+        help="accounts in this one cloud; account N>1 is user+N@… with password PASSWORDN",
+    )
+    furbo.add_argument("--email", default="demo@furbo.test", help="the first account's")
+    furbo.add_argument("--password", default="furbopass", help="the first account's")
     furbo.add_argument(
         "--mfa",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="ask a new MobileId for the emailed code",
     )
-    furbo.add_argument("--devices", type=_kinds, default=("dog", "cat", "mini"), help="e.g. dog,cat,mini")
+    furbo.add_argument(
+        "--devices",
+        type=_kinds,
+        default=("dog", "cat", "mini"),
+        help="each account's cameras, e.g. dog,cat,mini",
+    )
     furbo.add_argument("--subscription", action=argparse.BooleanOptionalAction, default=True)
     furbo.add_argument("--token-ttl", type=float, default=86400.0, help="seconds a CognitoToken lasts")
     furbo.add_argument("--code-ttl", type=float, default=600.0, help="seconds an emailed code lasts")
@@ -64,6 +82,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         lockout_seconds=args.lockout_seconds,
         calendar_window=args.calendar_window,
         timezone=args.timezone,
+        accounts=args.accounts,
     )
 
 

@@ -43,7 +43,7 @@ class LinkSigner:
         self._generation = 0  # part of every signature: raising it voids every link signed so far
 
     def sign(self, path: str) -> str:
-        """The full signed URL of `path` (e.g. /media/thumb/7.jpg), valid for `ttl` seconds."""
+        """The full signed URL of `path` (e.g. /media/<account id>/thumb/7.jpg), valid for `ttl` seconds."""
         expires = int(time.time() + self.ttl)
         query = urlencode(
             {"Expires": expires, "Signature": self._signature(path, expires), "Key-Pair-Id": KEY_PAIR_ID}

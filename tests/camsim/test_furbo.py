@@ -74,10 +74,10 @@ class Cloud:
             path, {"AccountId": self.account_id, "CognitoToken": self.token, **(body or {})}, **kwargs
         )
 
-    async def start_login(self, mobile_id: str, password: str = "furbopass") -> Answer:  # noqa: S107
+    async def start_login(self, mobile_id: str, password: str | None = None) -> Answer:
         credentials = {
             "Email": self.sim.info["email"],
-            "EncPassword": self.encrypt(password),
+            "EncPassword": self.encrypt(password or self.sim.info["password"]),
             "MobileId": mobile_id,
         }
         return await self.post("/v5/account/read/login", credentials)
@@ -85,7 +85,7 @@ class Cloud:
     async def finish_login(self, mobile_id: str, auth_code: str) -> Answer:
         credentials = {
             "Email": self.sim.info["email"],
-            "EncPassword": self.encrypt("furbopass"),
+            "EncPassword": self.encrypt(self.sim.info["password"]),
             "MobileId": mobile_id,
             "MfaAuthCode": auth_code,
         }
@@ -631,3 +631,104 @@ async def test_links_expire_after_their_ttl(short_lived: Cloud) -> None:
         return Answer(status, {})
 
     assert (await wait_until_refused(fetch_clip)).status == 403
+
+
+@pytest.fixture(scope="module")
+def two_accounts() -> Iterator[Sim]:
+    """One furbosim serving two accounts (each with the emailed-code step)."""
+    sim = start_furbo_sim("--accounts", "2", "--devices", "dog,cat")
+    try:
+        yield sim
+    finally:
+        stop_sim(sim)
+
+
+@pytest.fixture
+async def two_clouds(two_accounts: Sim) -> AsyncIterator[tuple[Cloud, Cloud]]:
+    """A client of each account, both logged in through their own emailed codes."""
+    first, second = two_accounts.accounts
+    context = ssl.create_default_context(cafile=two_accounts.info["ca_file"])
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
+        one, two = Cloud(first, session), Cloud(second, session)
+        await one.login()
+        await two.login()
+        yield one, two
+
+
+async def test_two_accounts_log_in_separately_and_list_disjoint_cameras(
+    two_accounts: Sim, two_clouds: tuple[Cloud, Cloud]
+) -> None:
+    one, two = two_clouds
+    first, second = two_accounts.accounts
+
+    listed_1 = await one.post(f"/v2/account/{one.account_id}/device", {"CognitoToken": one.token})
+    listed_2 = await two.post(f"/v2/account/{two.account_id}/device", {"CognitoToken": two.token})
+    cameras_1 = {(d["Id"], d["DeviceName"]) for d in listed_1.body["DeviceList"]}
+    cameras_2 = {(d["Id"], d["DeviceName"]) for d in listed_2.body["DeviceList"]}
+
+    assert (first.info["email"], first.info["password"]) == ("demo@furbo.test", "furbopass")
+    assert (second.info["email"], second.info["password"]) == ("demo+2@furbo.test", "furbopass2")
+    assert one.account_id == first.info["account_id"] != two.account_id == second.info["account_id"]
+    assert cameras_1 == {(d["id"], d["name"]) for d in first.info["devices"]}
+    assert cameras_2 == {(d["id"], d["name"]) for d in second.info["devices"]}
+    assert {name for _, name in cameras_2} == {"Living Room (home 2)", "Kitchen (home 2)"}
+    assert not {i for i, _ in cameras_1} & {i for i, _ in cameras_2}
+    assert not {n for _, n in cameras_1} & {n for _, n in cameras_2}
+    assert two_accounts.info["account_id"] == first.info["account_id"]  # the top is the first account
+
+
+async def test_one_accounts_token_and_code_are_refused_for_the_other(
+    two_accounts: Sim, two_clouds: tuple[Cloud, Cloud]
+) -> None:
+    one, two = two_clouds
+    first, second = two_accounts.accounts
+    foreign_camera = second.info["devices"][0]["id"]
+
+    crossed_devices = await one.post(f"/v2/account/{two.account_id}/device", {"CognitoToken": one.token})
+    crossed_info = await one.post(
+        "/v2/account/info", {"AccountId": two.account_id, "CognitoToken": one.token}
+    )
+    foreign_alerts = await one.authed("/v5/device/alert-setting", {"DeviceId": foreign_camera})
+    second.inject(mfa=True)  # the second account asks its trusted MobileIds for a code again
+    asked = await two.start_login(str(uuid.uuid4()).upper())
+    sent = await two.post("/v4/account/mfa/login/send-code", {**_candidate(asked), "Model": "Android"})
+    codes = (first.state()["last_code"], second.state()["last_code"])
+    with_first_code = await two.post("/v4/account/mfa/verify", {**_candidate(sent), "Code": codes[0]})
+
+    assert (crossed_devices.status, crossed_devices.code) == (400, 12002)
+    assert (crossed_info.status, crossed_info.code) == (400, 12002)
+    assert foreign_alerts.code == 12001  # not a camera of the first account
+    assert codes[0] != codes[1]
+    assert with_first_code.code == 12102
+
+
+async def test_the_state_endpoint_addresses_an_account(
+    two_accounts: Sim, two_clouds: tuple[Cloud, Cloud]
+) -> None:
+    _, two = two_clouds
+    first, second = two_accounts.accounts
+    camera_2 = second.info["devices"][0]["id"]
+
+    with pytest.raises(urllib.error.HTTPError) as foreign:
+        first.inject(add_event={"device_id": camera_2, "name": "Barking"})
+    added = second.inject(add_event={"device_id": camera_2, "name": "Barking"})["events"][-1]
+    listed = await two.authed(
+        "/furbo_event/v2/list",
+        {"DeviceIds": [camera_2], "EventNames": ["Barking"], "Limit": 1},
+        base="event_handler",
+    )
+    thumb_status, thumb = await two.fetch(listed.body["Events"][0]["Thumbnail"])
+    missing = Sim(
+        two_accounts.process,
+        {**two_accounts.info, "state_url": f"{two_accounts.info['state_url']}accounts/3/"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        missing.state()
+
+    assert foreign.value.code == 400
+    assert listed.body["Events"][0]["Id"] == added["id"]
+    assert added["id"] not in {event["id"] for event in first.state()["events"]}  # ids are the cloud's
+    assert thumb_status == 200
+    assert thumb[:2] == b"\xff\xd8"
+    assert unknown.value.code == 404
+    assert two_accounts.state()["account_id"] == first.info["account_id"]  # `/` is the first account
