@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ from .sims import (
 # Where Camera Hub's USB discovery looks instead of this host's /dev and /sys (vendors/usb/host.py).
 USB_DESCRIPTION_ENV = "CAMERA_HUB_V4L2_DESCRIPTION"
 PAN_TILT_MODEL = "C200"
+# scripts/lib/hass.py's add_ring_account / add_furbo_account: (hass, account's announcement, its code)
+type AddAccount = Callable[[HassProcess, dict[str, Any], Callable[[], str | None]], Awaitable[dict[str, Any]]]
 FIXED_MODEL = "C100"
 
 
@@ -62,19 +65,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--usb", type=int, default=1, help="simulated USB webcams to start (default 1)")
     parser.add_argument(
         "--ring",
-        type=int,
+        type=_count,
         default=1,
-        choices=(0, 1),
-        help="simulated Ring accounts (default 1: a wired doorbell and a battery cam); one HA process "
-        "reaches one simulated Ring cloud, so at most 1",
+        help="simulated Ring accounts (default 1), each with a wired doorbell and a battery cam, all in "
+        "one simulated Ring cloud",
     )
     parser.add_argument(
         "--furbo",
-        type=int,
+        type=_count,
         default=1,
-        choices=(0, 1),
-        help="simulated Furbo accounts (default 1: a Furbo 360, a 360 Cat and a Mini Cat); one HA process "
-        "reaches one simulated Furbo cloud, so at most 1",
+        help="simulated Furbo accounts (default 1), each with a Furbo 360, a 360 Cat and a Mini Cat, all "
+        "in one simulated Furbo cloud",
     )
     parser.add_argument(
         "--camera-network",
@@ -83,6 +84,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "a second demo (or the test of this script) run beside the first",
     )
     return parser.parse_args(argv)
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("0 or more")
+    return value
 
 
 def camera_args(index: int, network: str = "127.0.1") -> tuple[list[str], str]:
@@ -208,40 +216,39 @@ async def add_usb_webcams(hass: HassProcess, sim: Sim | None) -> None:
         raise RuntimeError(f"adding the webcam {path} failed: {result.get('errors') or result}")
 
 
-def start_ring_accounts(count: int) -> list[Sim]:
-    """ringsim, one process per account (its announced env goes to Home Assistant's process)."""
-    return [start_ring_sim("--devices", "doorbell,battery", die_with_parent=True) for _ in range(count)]
+def start_ring_cloud(accounts: int) -> Sim | None:
+    """One ringsim serving every Ring account: Home Assistant reaches one simulated Ring cloud (the
+    integration's one seam, set from the announced env), so the accounts share it, as on Ring's."""
+    if accounts <= 0:
+        return None
+    return start_ring_sim("--accounts", str(accounts), "--devices", "doorbell,battery", die_with_parent=True)
 
 
-async def add_ring_accounts(hass: HassProcess, sims: list[Sim]) -> None:
-    """Each simulated Ring account through the real config flow (its code from ringsim when asked)."""
-    for sim in sims:
+def start_furbo_cloud(accounts: int) -> Sim | None:
+    """One furbosim serving every Furbo account (one seam per Home Assistant, as for Ring)."""
+    if accounts <= 0:
+        return None
+    return start_furbo_sim("--accounts", str(accounts), die_with_parent=True)
 
-        def last_code(sim: Sim = sim) -> str | None:
-            code = sim.state()["last_code"]
-            return None if code is None else str(code)
 
-        result = await add_ring_account(hass, sim.info, last_code)
+def last_code_of(account: Sim) -> Callable[[], str | None]:
+    """Reads the code the simulated cloud last sent this account (what its owner would type)."""
+
+    def last_code() -> str | None:
+        code = account.state()["last_code"]
+        return None if code is None else str(code)
+
+    return last_code
+
+
+async def add_cloud_accounts(hass: HassProcess, cloud: Sim | None, brand: str, add: AddAccount) -> None:
+    """Each account of a simulated cloud through the real config flow (its code from the simulator)."""
+    if cloud is None:
+        return
+    for account in cloud.accounts:
+        result = await add(hass, account.info, last_code_of(account))
         if result["type"] != "create_entry":
-            raise RuntimeError(f"adding the Ring account {sim.info['email']} failed: {result}")
-
-
-def start_furbo_accounts(count: int) -> list[Sim]:
-    """furbosim, one process per account (its announced env goes to Home Assistant's process)."""
-    return [start_furbo_sim(die_with_parent=True) for _ in range(count)]
-
-
-async def add_furbo_accounts(hass: HassProcess, sims: list[Sim]) -> None:
-    """Each simulated Furbo account through the real config flow (its e-mailed code from furbosim)."""
-    for sim in sims:
-
-        def last_code(sim: Sim = sim) -> str | None:
-            code = sim.state()["last_code"]
-            return None if code is None else str(code)
-
-        result = await add_furbo_account(hass, sim.info, last_code)
-        if result["type"] != "create_entry":
-            raise RuntimeError(f"adding the Furbo account {sim.info['email']} failed: {result}")
+            raise RuntimeError(f"adding the {brand} account {account.info['email']} failed: {result}")
 
 
 async def add_cameras(hass: HassProcess, sims: list[Sim]) -> list[str]:
@@ -289,20 +296,18 @@ async def develop(args: argparse.Namespace) -> int:
             f"Starting Home Assistant on http://127.0.0.1:{args.port} (config: {args.data}) …",
             file=sys.stderr,
         )
-        rings = start_ring_accounts(args.ring)
-        sims.extend(rings)
         env = {USB_DESCRIPTION_ENV: webcams.info["description"]} if webcams is not None else {}
-        for ring in rings:
+        if (ring := start_ring_cloud(args.ring)) is not None:
+            sims.append(ring)
             env.update(ring.info["env"])  # the Ring seam: CAMERA_HUB_RING_CLOUD, wss_proxy, SSL_CERT_FILE
-        furbos = start_furbo_accounts(args.furbo)
-        sims.extend(furbos)
-        for furbo in furbos:
+        if (furbo := start_furbo_cloud(args.furbo)) is not None:
+            sims.append(furbo)
             env.update(furbo.info["env"])  # the Furbo seam: CAMERA_HUB_FURBO_CLOUD
         hass = await start_onboarded(args.data, args.port, die_with_parent=True, env=env)
         token_file = write_token_file(args.data, hass.token)
         await add_usb_webcams(hass, webcams)
-        await add_ring_accounts(hass, rings)
-        await add_furbo_accounts(hass, furbos)
+        await add_cloud_accounts(hass, ring, "Ring", add_ring_account)
+        await add_cloud_accounts(hass, furbo, "Furbo", add_furbo_account)
         cameras = await add_cameras(hass, [sim for sim in sims if sim.info["kind"] == "tapo"])
         dashboard = await install_dashboard(hass)
         bridge = await start_bridge(hass, token_file, args.data)

@@ -1,6 +1,7 @@
 """scripts/develop's contract (shared/DESIGN.md): READY with every key, each of them working, and
 nothing left running after Ctrl-C. Its cameras use their own loopback network so a demo a developer
-already runs keeps its addresses."""
+already runs keeps its addresses. Two Ring and two Furbo accounts: each cloud's one simulator serves
+both, and every account's cameras reach the bridge."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ READY_KEYS = {
     "dashboard_url",
 }  # fmt: skip
 NETWORK = "127.0.9"
+CLOUD_ACCOUNTS = 2
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Demo:
 @pytest.fixture
 def develop(socket_enabled: None, tmp_path: Path) -> Iterator[Demo]:
     argv = ["--port", str(free_port()), "--data", str(tmp_path), "--camera-network", NETWORK]
+    argv += ["--ring", str(CLOUD_ACCOUNTS), "--furbo", str(CLOUD_ACCOUNTS)]
     process, ready = start_develop(*argv)
     try:
         token = Path(ready["token_file"]).read_text().strip()
@@ -64,6 +67,13 @@ async def check_ready_keys(develop: Demo) -> None:
     assert [sim["host"] for sim in tapo] == [f"{NETWORK}.1", f"{NETWORK}.2"]
     (usb,) = [sim for sim in ready["simulators"] if sim["kind"] == "usb"]
     assert len(usb["devices"]) == 1  # --usb defaults to 1
+    # One simulator per cloud, serving every account of that brand.
+    (ring,) = [sim for sim in ready["simulators"] if sim["kind"] == "ring"]
+    (furbo,) = [sim for sim in ready["simulators"] if sim["kind"] == "furbo"]
+    assert len(ring["accounts"]) == len(furbo["accounts"]) == CLOUD_ACCOUNTS
+    cloud_cameras = {d["description"] for a in ring["accounts"] for d in a["devices"]}
+    cloud_cameras |= {d["name"] for a in furbo["accounts"] for d in a["devices"]}
+    assert len(cloud_cameras) == CLOUD_ACCOUNTS * (2 + 3)  # Ring: doorbell + battery; Furbo: dog, cat, mini
 
     async with aiohttp.ClientSession(ready["ha_url"]) as session:
         async with session.get("/api/", headers={"Authorization": f"Bearer {token}"}) as resp:
@@ -86,7 +96,9 @@ async def check_ready_keys(develop: Demo) -> None:
         await mcp.initialize()
         listed = await mcp.call_tool("list_cameras", {})
     assert not listed.is_error
-    assert {"Tapo C200", "Tapo C100"} <= {c["name"] for c in json.loads(listed.content[0].text)["cameras"]}  # type: ignore[union-attr]
+    names = {c["name"] for c in json.loads(listed.content[0].text)["cameras"]}  # type: ignore[union-attr]
+    assert {"Tapo C200", "Tapo C100"} <= names
+    assert cloud_cameras <= names  # every account's cameras, through the real flow
 
 
 def stop_and_check_nothing_is_left(develop: Demo) -> None:
