@@ -165,6 +165,23 @@ ensure_bridge_oldest_venv() {
   echo "$want" >"$stamp_file"
 }
 
+# The low end of the manifest's requirement ranges (scripts/lib/lowest.py), installed without their
+# dependencies into a directory that goes in front of .venv on PYTHONPATH: the tests of those
+# libraries run once more with them (scripts/test). Reinstalled when the ranges change.
+LOWEST="$ROOT/.lowest"
+ensure_lowest_requirements() {
+  local want
+  want=$(cd "$ROOT" && "$VENV/bin/python" -m scripts.lib.lowest)
+  if [[ -f $LOWEST/.camera-hub-stamp && $(cat "$LOWEST/.camera-hub-stamp") == "$want" ]]; then
+    return
+  fi
+  rm -rf "$LOWEST"
+  log "installing the lowest admitted versions into .lowest: ${want//$'\n'/, }"
+  # shellcheck disable=SC2086 # one argument per pin
+  "$UV" pip install -q --no-deps --compile-bytecode --python "$VENV/bin/python" --target "$LOWEST" $want
+  echo "$want" >"$LOWEST/.camera-hub-stamp"
+}
+
 provision() {
   ensure_system_packages
   ensure_uv
