@@ -153,6 +153,12 @@ async def record_clip(
     """
     cam = await resolve_camera(client, camera)
     (entity_id,) = require(cam, "camera", what="record")
+    if "record" not in cam.capabilities:
+        raise ToolError(
+            f"'{cam.name}' cannot record: Home Assistant has no video stream of it to save (its live view "
+            f"is not a stream HA can record); it can: {', '.join(cam.capabilities)}. Use get_snapshot for "
+            "a picture."
+        )
     require_online(client, cam)
     if _privacy_on(client, cam):
         raise ToolError(f"'{cam.name}' is in privacy mode, so there is nothing to record; turn it off first.")
