@@ -35,6 +35,7 @@ from .const import (
     LIVE_VIEW_WEBRTC,
 )
 from .vendors import BRANDS, BrandFlows, brand_of
+from .vendors.base import BrandOptions, InvalidOption
 
 
 class CameraHubConfigFlow(BrandFlows, domain=DOMAIN):
@@ -71,42 +72,60 @@ class CameraHubConfigFlow(BrandFlows, domain=DOMAIN):
 
 
 class CameraHubOptionsFlow(OptionsFlowWithReload):
-    """Which stream live view uses and how it plays, how old a snapshot may be, how long streams stay open."""
+    """Which stream live view uses and how it plays, how old a snapshot may be, how long streams stay
+    open; then the brand's own options for the entry (an account's polling, say), if it has any."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        brand_options = self._brand_options()
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(data=user_input)
+            try:
+                cleaned = brand_options.clean(user_input) if brand_options else {}
+            except InvalidOption as err:
+                errors[err.field] = err.error
+            else:
+                return self.async_create_entry(data={**user_input, **cleaned})
+        fields = {
+            **self._stream_fields(),
+            **(brand_options.fields(self.config_entry) if brand_options else {}),
+        }
+        schema = vol.Schema(fields)
+        if user_input is not None:
+            # What the person typed stays in the form next to the error, not the stored value.
+            schema = self.add_suggested_values_to_schema(schema, user_input)
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+
+    def _brand_options(self) -> BrandOptions | None:
+        brand = brand_of(self.config_entry.data)
+        return brand.options if brand is not None else None
+
+    def _stream_fields(self) -> dict[Any, Any]:
         options = self.config_entry.options
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_LIVE_STREAM, default=options.get(CONF_LIVE_STREAM, DEFAULT_LIVE_STREAM)): (
-                    SelectSelector(
-                        SelectSelectorConfig(options=["hd", "sd"], translation_key=CONF_LIVE_STREAM)
+        return {
+            vol.Required(CONF_LIVE_STREAM, default=options.get(CONF_LIVE_STREAM, DEFAULT_LIVE_STREAM)): (
+                SelectSelector(SelectSelectorConfig(options=["hd", "sd"], translation_key=CONF_LIVE_STREAM))
+            ),
+            vol.Required(CONF_LIVE_VIEW, default=options.get(CONF_LIVE_VIEW, LIVE_VIEW_WEBRTC)): (
+                SelectSelector(
+                    SelectSelectorConfig(
+                        options=[LIVE_VIEW_WEBRTC, LIVE_VIEW_HLS], translation_key=CONF_LIVE_VIEW
                     )
-                ),
-                vol.Required(CONF_LIVE_VIEW, default=options.get(CONF_LIVE_VIEW, LIVE_VIEW_WEBRTC)): (
-                    SelectSelector(
-                        SelectSelectorConfig(
-                            options=[LIVE_VIEW_WEBRTC, LIVE_VIEW_HLS], translation_key=CONF_LIVE_VIEW
-                        )
-                    )
-                ),
-                vol.Required(
-                    CONF_SNAPSHOT_MAX_AGE,
-                    default=options.get(CONF_SNAPSHOT_MAX_AGE, DEFAULT_SNAPSHOT_MAX_AGE),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0, max=60, step=0.5, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                    )
-                ),
-                vol.Required(
-                    CONF_STREAM_LINGER, default=options.get(CONF_STREAM_LINGER, DEFAULT_STREAM_LINGER)
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0, max=600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                    )
-                ),
-                vol.Required(CONF_KEEP_WARM, default=options.get(CONF_KEEP_WARM, False)): BooleanSelector(),
-            }
-        )
-        return self.async_show_form(step_id="init", data_schema=schema)
+                )
+            ),
+            vol.Required(
+                CONF_SNAPSHOT_MAX_AGE,
+                default=options.get(CONF_SNAPSHOT_MAX_AGE, DEFAULT_SNAPSHOT_MAX_AGE),
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=60, step=0.5, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Required(
+                CONF_STREAM_LINGER, default=options.get(CONF_STREAM_LINGER, DEFAULT_STREAM_LINGER)
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=0, max=600, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Required(CONF_KEEP_WARM, default=options.get(CONF_KEEP_WARM, False)): BooleanSelector(),
+        }

@@ -382,7 +382,7 @@ async def add_ring_account(
     async with _config_flow(hass) as (step, flow_path):
         await step(flow_path, {"next_step_id": "ring"})
         result = await step(flow_path, {"email": sim_info["email"], "password": sim_info["password"]})
-        if result.get("step_id") == "ring_2fa":
+        if str(result.get("step_id", "")).startswith("ring_2fa"):
             result = await step(flow_path, {"code": code()})
         return result
 

@@ -135,7 +135,7 @@ async def add_ring_account(hass: HomeAssistant, sim: RingSim) -> ConfigEntry:
             result["flow_id"], {"email": sim.email, "password": sim.password}
         )
     )
-    if result.get("step_id") == "ring_2fa":
+    if str(result.get("step_id", "")).startswith("ring_2fa"):
         code = (await sim.state(hass))["last_code"]
         result = dict(await hass.config_entries.flow.async_configure(result["flow_id"], {"code": code}))
     assert result["type"] is FlowResultType.CREATE_ENTRY, result

@@ -12,12 +12,13 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
 from homeassistant.components.camera import async_get_image
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import translation
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -37,6 +38,7 @@ from .conftest import sim_inject, sim_state, state_of
 EMAIL = "demo@furbo.test"
 PASSWORD = "furbopass"
 POLL = timedelta(seconds=300)
+EVENTS_PATH = "/furbo_event/v2/list"
 
 # Our client opens real sockets to furbosim on 127.0.0.1.
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -363,20 +365,159 @@ async def test_diagnostics_redact_secrets_and_count_requests(
     assert account["requests_last_hour"] == counters["requests_total"] - flow_login
 
 
-async def test_polling_interval_is_reconfigured(hass: HomeAssistant, furbosim: StartFurbo) -> None:
+def event_polls(state: dict[str, Any]) -> int:
+    """How often the account asked furbosim for new events (once per batched poll)."""
+    return int(state["counters"]["per_path"].get(EVENTS_PATH, 0))
+
+
+async def set_options(hass: HomeAssistant, entry: ConfigEntry, **values: Any) -> dict[str, Any]:
+    """The options dialog as the frontend drives it: open, submit (the fields not given keep their
+    defaults), and wait for the reload a change causes."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], values)
+    await hass.async_block_till_done()
+    return dict(result)
+
+
+def form_default(result: dict[str, Any], field: str) -> Any:
+    schema: Any = result["data_schema"]
+    marker = next(key for key in schema.schema if key == field)
+    return marker.default()
+
+
+async def test_polling_interval_is_an_option_and_the_next_poll_follows_it(
+    hass: HomeAssistant, furbosim: StartFurbo, freezer: FrozenDateTimeFactory
+) -> None:
     sim = await furbosim("--no-mfa", "--devices", "dog")
     await add_account(hass, sim)
     entry = hass.config_entries.async_entries(DOMAIN)[0]
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
-    )
-    assert result["step_id"] == "furbo_reconfigure"
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_EVENT_INTERVAL: 120})
-    assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done()
+    opened: dict[str, Any] = dict(await hass.config_entries.options.async_init(entry.entry_id))
+    # The core's stream options and, after them, the brand's: Furbo's interval at its default.
+    schema: Any = opened["data_schema"]
+    assert {"live_stream", "snapshot_max_age", CONF_EVENT_INTERVAL} <= {str(key) for key in schema.schema}
+    assert form_default(opened, CONF_EVENT_INTERVAL) == 300
+    hass.config_entries.options.async_abort(opened["flow_id"])
+
+    before = event_polls(await sim_state(hass, sim))
+    await next_poll(hass, freezer, timedelta(seconds=60))
+    await next_poll(hass, freezer, timedelta(seconds=60))
+    assert event_polls(await sim_state(hass, sim)) == before, "300 s: no poll two minutes in"
+
+    logins = (await sim_state(hass, sim))["counters"]["logins"]
+    result = await set_options(hass, entry, **{CONF_EVENT_INTERVAL: 120})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_EVENT_INTERVAL] == 120
+    assert entry.state is ConfigEntryState.LOADED
     dog_id = (await sim_state(hass, sim))["devices"][0]["Id"]
     assert entry.runtime_data.cameras[dog_id].backend.diagnostics()["account"]["event_interval_s"] == 120
+    # The reloaded account reuses its session (no login) and polls once as it starts.
+    state = await sim_state(hass, sim)
+    assert state["counters"]["logins"] == logins
+    started = event_polls(state)
+    assert started == before + 1
+
+    polls = []
+    for _ in range(4):
+        await next_poll(hass, freezer, timedelta(seconds=60))
+        polls.append(event_polls(await sim_state(hass, sim)) - started)
+    assert polls == [0, 1, 1, 2], "every 120 s from the reload"
+
+    again = await hass.config_entries.options.async_init(entry.entry_id)
+    assert form_default(dict(again), CONF_EVENT_INTERVAL) == 120
+    hass.config_entries.options.async_abort(again["flow_id"])
+
+
+@pytest.mark.parametrize(
+    ("seconds", "error"),
+    [
+        (59, "furbo_event_interval_too_short"),
+        (0, "furbo_event_interval_too_short"),
+        (3601, "furbo_event_interval_too_long"),
+    ],
+)
+async def test_polling_interval_out_of_bounds_is_a_field_error(
+    hass: HomeAssistant, furbosim: StartFurbo, seconds: int, error: str
+) -> None:
+    sim = await furbosim("--no-mfa", "--devices", "dog")
+    await add_account(hass, sim)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    options = dict(entry.options)
+    result = await set_options(hass, entry, **{CONF_EVENT_INTERVAL: seconds})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_EVENT_INTERVAL: error}
+    assert dict(entry.options) == options
+    translations = await translation.async_get_translations(hass, "en", "options", [DOMAIN])
+    assert translations[f"component.{DOMAIN}.options.error.{error}"]
+    # The form keeps what was typed next to the error; the minimum itself is accepted.
+    schema: Any = result["data_schema"]
+    typed = next(key for key in schema.schema if key == CONF_EVENT_INTERVAL)
+    assert typed.description == {"suggested_value": seconds}
+    result = dict(
+        await hass.config_entries.options.async_configure(result["flow_id"], {CONF_EVENT_INTERVAL: 60})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_EVENT_INTERVAL] == 60
+
+
+async def test_interval_stored_before_the_options_hook_keeps_working(
+    hass: HomeAssistant, furbosim: StartFurbo
+) -> None:
+    """Earlier versions stored it under the same options key through Reconfigure: nothing to migrate."""
+    sim = await furbosim("--no-mfa", "--devices", "dog")
+    await add_account(hass, sim)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_EVENT_INTERVAL: 900})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    dog_id = (await sim_state(hass, sim))["devices"][0]["Id"]
+    assert entry.runtime_data.cameras[dog_id].backend.diagnostics()["account"]["event_interval_s"] == 900
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert form_default(dict(result), CONF_EVENT_INTERVAL) == 900
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+
+async def test_reconfigure_takes_new_sign_in_details_for_the_same_account(
+    hass: HomeAssistant, furbosim: StartFurbo
+) -> None:
+    sim = await furbosim("--devices", "dog")
+    await add_account(hass, sim)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    stored = entry.data[CONF_ENC_PASSWORD]
+    result: dict[str, Any] = dict(
+        await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+        )
+    )
+    assert result["step_id"] == "furbo_reconfigure"
+    schema: Any = result["data_schema"]
+    assert {str(key) for key in schema.schema} == {"email", "password"}, "credentials only, no interval"
+
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"email": EMAIL, "password": "nope"}
+        )
+    )
+    assert result["errors"] == {"base": "furbo_invalid_auth"}
+
+    await sim_inject(hass, sim, mfa=True)
+    result = dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"email": EMAIL, "password": PASSWORD}
+        )
+    )
+    assert result["step_id"] == "furbo_code"
+    code = (await sim_state(hass, sim))["last_code"]
+    result = dict(await hass.config_entries.flow.async_configure(result["flow_id"], {"code": code}))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "furbo_reconfigured"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.title == EMAIL
+    assert entry.data[CONF_ENC_PASSWORD] != stored  # encrypted anew (PKCS#1 v1.5 padding is random)
+    assert PASSWORD not in str(entry.data)
 
 
 async def test_dog_and_cat_vocabularies_readings_and_last_event_picture(

@@ -25,6 +25,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import translation
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
@@ -110,8 +111,8 @@ async def test_2fa_says_the_channel_and_refuses_a_wrong_code(hass: HomeAssistant
 
     flow = await submit(hass, flow, {"email": sim.email, "password": sim.password})
     assert flow["type"] is FlowResultType.FORM
-    assert flow["step_id"] == "ring_2fa"
-    assert flow["description_placeholders"]["channel"] == "a text message"
+    assert flow["step_id"] == "ring_2fa_sms"
+    assert flow["description_placeholders"] == {"email": sim.email}
     state = await sim.state(hass)
     assert state["counters"]["codes_sent"] == 1
     code = state["last_code"]
@@ -119,6 +120,7 @@ async def test_2fa_says_the_channel_and_refuses_a_wrong_code(hass: HomeAssistant
 
     flow = await submit(hass, flow, {"code": wrong})
     assert flow["type"] is FlowResultType.FORM
+    assert flow["step_id"] == "ring_2fa_sms"
     assert flow["errors"] == {"base": "invalid_code"}
 
     flow = await submit(hass, flow, {"code": code})
@@ -127,15 +129,43 @@ async def test_2fa_says_the_channel_and_refuses_a_wrong_code(hass: HomeAssistant
     assert sim.password not in json.dumps(flow["data"])
 
 
-@pytest.mark.parametrize(("mode", "channel"), [("email", "an e-mail"), ("totp", "your authenticator app")])
-async def test_2fa_channel_from_rings_answer(
-    hass: HomeAssistant, ringsim: StartRing, mode: str, channel: str
+@pytest.mark.parametrize(
+    ("mode", "step_id", "says"),
+    [
+        ("sms", "ring_2fa_sms", "text message"),
+        ("email", "ring_2fa_email", "e-mailed"),
+        ("totp", "ring_2fa_totp", "authenticator app"),
+    ],
+)
+async def test_2fa_channel_from_rings_answer_is_its_own_translated_step(
+    hass: HomeAssistant, ringsim: StartRing, mode: str, step_id: str, says: str
 ) -> None:
+    """The frontend gets a step id per channel and shows that step's translated text; only the
+    account's e-mail is a placeholder (no English channel words inserted into another language)."""
     sim = await ringsim("--two-factor", mode)
     flow = await start_ring_flow(hass)
     flow = await submit(hass, flow, {"email": sim.email, "password": sim.password})
-    assert flow["step_id"] == "ring_2fa"
-    assert flow["description_placeholders"]["channel"] == channel
+    assert flow["step_id"] == step_id
+    assert flow["description_placeholders"] == {"email": sim.email}
+    description = (await flow_step_translations(hass))[
+        f"component.{DOMAIN}.config.step.{step_id}.description"
+    ]
+    assert says in description
+    assert description.format(email=sim.email)  # every placeholder it uses is one the flow gives
+
+
+async def test_every_2fa_step_is_translated_without_a_channel_placeholder(hass: HomeAssistant) -> None:
+    """Including `ring_2fa`, for a 412 that names no channel (ringsim always names one)."""
+    translations = await flow_step_translations(hass)
+    for step_id in ("ring_2fa", "ring_2fa_sms", "ring_2fa_email", "ring_2fa_totp"):
+        assert f"component.{DOMAIN}.config.step.{step_id}.title" in translations
+        assert "{channel}" not in translations[f"component.{DOMAIN}.config.step.{step_id}.description"]
+        assert translations[f"component.{DOMAIN}.config.step.{step_id}.data.code"]
+
+
+async def flow_step_translations(hass: HomeAssistant) -> dict[str, str]:
+    """The config-flow texts HA serves the frontend for Camera Hub (English)."""
+    return await translation.async_get_translations(hass, "en", "config", [DOMAIN])
 
 
 async def test_wrong_password(hass: HomeAssistant, ringsim: StartRing) -> None:

@@ -80,6 +80,16 @@ class CommandFailed(CameraHubError):
     """The camera answered a command with an error."""
 
 
+class InvalidOption(CameraHubError):
+    """A value the brand refuses for one of its options (`BrandOptions.clean`): the options form shows
+    `error` (a key under `options.error` in strings.json) at `field`, and stores nothing."""
+
+    def __init__(self, field: str, error: str) -> None:
+        super().__init__(f"{field} refused ({error})")
+        self.field = field
+        self.error = error
+
+
 class Direction(StrEnum):
     LEFT = "left"
     RIGHT = "right"
@@ -524,6 +534,21 @@ type ConnectionFactory = Callable[[HomeAssistant, ConfigEntry[Any]], Connection]
 
 
 @dataclass(frozen=True, kw_only=True)
+class BrandOptions:
+    """Options of a whole entry (an account's) that a brand adds to the core's options form, after
+    the core's own stream options; every entry of the brand shows them.
+
+    `fields` are the form's fields (probatio markers to selectors) with the entry's values in effect as
+    defaults. `clean` turns what the form sent into the values to store, or raises InvalidOption for a
+    value the brand refuses (a selector's bounds would only give an untranslated error). Labels are
+    `options.step.init.data.<field>` in strings.json; the entry reloads with the stored values.
+    """
+
+    fields: Callable[[ConfigEntry[Any]], Mapping[Any, Any]]
+    clean: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
 class BrandSpec:
     """One brand in the registry (vendors/__init__.py).
 
@@ -541,3 +566,4 @@ class BrandSpec:
     reauth_step: str | None = None  # the flow step reauthentication starts at
     reconfigure_step: str | None = None
     to_redact: frozenset[str] = frozenset()  # entry data and diagnostics keys that are the brand's secrets
+    options: BrandOptions | None = None  # the brand's account-level options, if it has any

@@ -8,10 +8,17 @@ still works and only the code is wanted, only the code is asked for.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import probatio as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+)
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -22,9 +29,9 @@ from homeassistant.helpers.selector import (
 )
 
 from ...const import CONF_AUTH_FAILED, CONF_BRAND
-from ..base import CameraHubError
+from ..base import BrandOptions, CameraHubError, InvalidOption
 from .cloud import FurboClient
-from .connection import async_client, async_mobile_id
+from .connection import async_client, async_mobile_id, event_interval
 from .const import (
     BRAND,
     CONF_ACCOUNT_ID,
@@ -32,7 +39,6 @@ from .const import (
     CONF_ENC_PASSWORD,
     CONF_EVENT_INTERVAL,
     CONF_TOKEN,
-    DEFAULT_EVENT_INTERVAL,
     MAX_EVENT_INTERVAL,
     MIN_EVENT_INTERVAL,
 )
@@ -155,6 +161,7 @@ class FurboFlow(ConfigFlow):
         )
 
     async def _furbo_finish(self, login: Login) -> ConfigFlowResult:
+        """A new entry; after reauth or reconfigure, the same account's entry updated and reloaded."""
         data = {
             CONF_BRAND: BRAND,
             CONF_EMAIL: self._furbo_email,
@@ -163,11 +170,18 @@ class FurboFlow(ConfigFlow):
             CONF_TOKEN: login.token,
         }
         await self.async_set_unique_id(f"furbo_{login.account_id}")
-        if self.source == "reauth":
-            entry = self._get_reauth_entry()
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            entry = (
+                self._get_reauth_entry() if self.source == SOURCE_REAUTH else self._get_reconfigure_entry()
+            )
             self._abort_if_unique_id_mismatch(reason="wrong_account")
             clean = {key: value for key, value in entry.data.items() if key != CONF_AUTH_FAILED}
-            return self.async_update_reload_and_abort(entry, data={**clean, **data})
+            reason = "reauth_successful" if self.source == SOURCE_REAUTH else "furbo_reconfigured"
+            # A changed e-mail shows in the title too, unless the person renamed the entry.
+            title = self._furbo_email if entry.title == entry.data[CONF_EMAIL] else entry.title
+            return self.async_update_reload_and_abort(
+                entry, title=title, data={**clean, **data}, reason=reason
+            )
         self._abort_if_unique_id_configured()
         return self.async_create_entry(title=self._furbo_email, data=data)
 
@@ -230,31 +244,57 @@ class FurboFlow(ConfigFlow):
             description_placeholders=placeholders,
         )
 
-    # --- the polling interval (the core's options are about streams Furbo does not have) -----
+    # --- reconfiguration: the account's e-mail and password (the same account) -----------------
 
     async def async_step_furbo_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
+        """New sign-in details for the same Furbo account; the e-mailed code follows if Furbo asks."""
         entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
-            interval = int(user_input[CONF_EVENT_INTERVAL])
-            return self.async_update_reload_and_abort(
-                entry, options={**entry.options, CONF_EVENT_INTERVAL: interval}
-            )
-        schema = vol.Schema(
-            {
-                vol.Required(
-                    CONF_EVENT_INTERVAL,
-                    default=entry.options.get(CONF_EVENT_INTERVAL, DEFAULT_EVENT_INTERVAL),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_EVENT_INTERVAL,
-                        max=MAX_EVENT_INTERVAL,
-                        step=1,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                )
-            }
+            self._furbo_client = await async_client(self.hass)
+            self._furbo_email = user_input[CONF_EMAIL].strip()
+            self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
+            try:
+                login = await self._furbo_login()
+            except FurboCodeRequired:
+                return await self.async_step_furbo_code()
+            except CameraHubError as err:
+                errors["base"], placeholders = _problem(err)
+            else:
+                return await self._furbo_finish(login)
+        suggested = {CONF_EMAIL: self._furbo_email or entry.data[CONF_EMAIL]}
+        return self.async_show_form(
+            step_id="furbo_reconfigure",
+            data_schema=self.add_suggested_values_to_schema(_CREDENTIALS, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
         )
-        return self.async_show_form(step_id="furbo_reconfigure", data_schema=schema)
+
+
+# --- the account's options (shown by the core's options flow: BrandSpec.options) -----------------
+
+
+def _options_fields(entry: ConfigEntry[Any]) -> dict[Any, Any]:
+    in_effect = int(event_interval(entry.options).total_seconds())
+    # No min/max on the selector: its refusal would be an untranslated schema error; _clean_options
+    # says what the limits are and why.
+    return {
+        vol.Required(CONF_EVENT_INTERVAL, default=in_effect): NumberSelector(
+            NumberSelectorConfig(step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX)
+        )
+    }
+
+
+def _clean_options(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    seconds = user_input[CONF_EVENT_INTERVAL]
+    if seconds < MIN_EVENT_INTERVAL:
+        raise InvalidOption(CONF_EVENT_INTERVAL, "furbo_event_interval_too_short")
+    if seconds > MAX_EVENT_INTERVAL:
+        raise InvalidOption(CONF_EVENT_INTERVAL, "furbo_event_interval_too_long")
+    return {CONF_EVENT_INTERVAL: int(seconds)}
+
+
+FURBO_OPTIONS = BrandOptions(fields=_options_fields, clean=_clean_options)

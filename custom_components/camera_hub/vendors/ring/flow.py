@@ -33,8 +33,11 @@ _LOGGER = logging.getLogger(__name__)
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _EMAIL = TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username"))
 _CODE = TextSelector(TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="one-time-code"))
-# How the 2FA step names the channel Ring sent the code through (its 412 answer's `tsv_state`).
-_CHANNELS = {"sms": "a text message", "email": "an e-mail", "totp": "your authenticator app"}
+# The code step for each channel Ring's 412 answer names (`tsv_state`): a step of its own per
+# channel, so that the sentence saying where the code went is translated as a whole (a placeholder
+# would put English words into every language). `ring_2fa` is for a channel Ring did not name.
+_CODE_STEPS = {"sms": "ring_2fa_sms", "email": "ring_2fa_email", "totp": "ring_2fa_totp"}
+_CODE_STEP_UNNAMED = "ring_2fa"
 
 
 class RingFlow(ConfigFlow):
@@ -65,20 +68,30 @@ class RingFlow(ConfigFlow):
         )
 
     async def async_step_ring_2fa(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """The code Ring sent (by SMS, e-mail or an authenticator app, as its answer said)."""
+        """The code Ring sent through a channel its answer did not name."""
+        return await self._async_ring_code_step(user_input)
+
+    async def async_step_ring_2fa_sms(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return await self._async_ring_code_step(user_input)
+
+    async def async_step_ring_2fa_email(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return await self._async_ring_code_step(user_input)
+
+    async def async_step_ring_2fa_totp(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return await self._async_ring_code_step(user_input)
+
+    async def _async_ring_code_step(self, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+        """The code Ring sent; the step (and so its text) is the one for the channel Ring named."""
         errors: dict[str, str] = {}
         if user_input is not None:
             result, errors = await self._async_ring_login(code=str(user_input[CONF_CODE]).strip())
             if result is not None:
                 return result
         return self.async_show_form(
-            step_id="ring_2fa",
+            step_id=_CODE_STEPS.get(self._ring_channel, _CODE_STEP_UNNAMED),
             data_schema=vol.Schema({vol.Required(CONF_CODE): _CODE}),
             errors=errors,
-            description_placeholders={
-                "email": self._ring_email,
-                "channel": _CHANNELS.get(self._ring_channel, "a message"),
-            },
+            description_placeholders={"email": self._ring_email},
         )
 
     async def async_step_ring_reauth(self, entry_data: Mapping[str, Any] | None) -> ConfigFlowResult:
@@ -119,7 +132,7 @@ class RingFlow(ConfigFlow):
             if code is not None:
                 return None, {"base": "invalid_code"}
             self._ring_channel = err.channel
-            return await self.async_step_ring_2fa(), {}
+            return await self._async_ring_code_step(None), {}
         except AuthFailed:
             return None, {"base": "invalid_code" if code is not None else "invalid_auth"}
         except TooManyCodes:
