@@ -28,9 +28,6 @@ MAIN_CAMERA = "camera"
 _MAIN_CAMERA_KEY = "hd"
 """The main camera entity's key in its unique id (docs/entities.md)."""
 _SD_CAMERA = "sd_stream"
-_STREAM_FEATURE = 2
-"""CameraEntityFeature.STREAM in a camera entity's `supported_features`: HA has a stream source for it,
-which `camera.record` needs (a camera answering WebRTC itself, an MJPEG webcam or a still has none)."""
 
 _CONNECT_TIMEOUT = 10.0
 _REQUEST_TIMEOUT = 30.0
@@ -100,7 +97,6 @@ class Camera:
     sw_version: str | None
     config_entry_id: str | None
     entities: Mapping[str, str]
-    recordable: bool = False  # its main camera entity has a stream HA can record (see _STREAM_FEATURE)
 
     @property
     def camera_entity(self) -> str | None:
@@ -114,12 +110,11 @@ class Camera:
 
     @property
     def capabilities(self) -> list[str]:
-        """What the bridge can do with this camera, derived from which entities exist (docs/entities.md)
-        and what HA says its main camera entity supports."""
+        """What the bridge can do with this camera, derived from which entities exist (docs/entities.md)."""
         has = self.entities.__contains__
         caps = {
             "snapshot": self.camera_entity is not None,
-            "record": has(MAIN_CAMERA) and self.recordable,
+            "record": has(MAIN_CAMERA),
             "pan": has("pan_left") and has("pan_right"),
             "tilt": has("tilt_up") and has("tilt_down"),
             "presets": has("preset"),
@@ -162,17 +157,14 @@ def group_cameras(
     devices: Iterable[Mapping[str, Any]],
     entities: Iterable[Mapping[str, Any]],
     unique_ids: Mapping[str, str] | None = None,
-    features: Mapping[str, int] | None = None,
 ) -> list[Camera]:
     """Build cameras from registry listings: devices identified by camera_hub, their enabled entities.
 
     An entity is keyed by its translation key; one without (the main camera, the restart button) by the
-    key in its unique id, from `unique_ids` (entity id → unique id). `features` (entity id → the
-    registry's `supported_features`) tells which main cameras HA can record.
+    key in its unique id, from `unique_ids` (entity id → unique id).
     """
     entries = set(entry_ids)
     unique_ids = unique_ids or {}
-    features = features or {}
     ours = {str(device["id"]): device for device in devices if is_camera_hub_device(device)}
     by_device: dict[str, dict[str, str]] = {device_id: {} for device_id in ours}
     for (
@@ -206,7 +198,6 @@ def group_cameras(
                 sw_version=device.get("sw_version"),
                 config_entry_id=entry_id,
                 entities=dict(sorted(entity_map.items())),
-                recordable=main is not None and bool(features.get(main, 0) & _STREAM_FEATURE),
             )
         )
     return sorted(cameras, key=lambda camera: camera.name.lower())
@@ -490,26 +481,17 @@ class HAClient:
                 for e in listed
                 if e.get("pl") == DOMAIN and e.get("di") in ours and not e.get("tk")
             )
-            # Camera entities' full entries say what HA supports for them (can it record one?).
-            pictures = {
-                str(e["ei"])
-                for e in listed
-                if e.get("pl") == DOMAIN and e.get("di") in ours and str(e["ei"]).startswith("camera.")
-            }
             unique_ids: dict[str, str] = {}
-            features: dict[str, int] = {}
-            if looked_up := sorted(set(bare) | pictures):
+            if bare:
                 found = await self._command(
-                    {"type": "config/entity_registry/get_entries", "entity_ids": looked_up}
+                    {"type": "config/entity_registry/get_entries", "entity_ids": bare}
                 )
-                for entity_id, entry in (found or {}).items():
-                    if entry and entry.get("unique_id"):
-                        unique_ids[entity_id] = str(entry["unique_id"])
-                    if entry and isinstance(entry.get("supported_features"), int):
-                        features[entity_id] = entry["supported_features"]
-            cameras = group_cameras(
-                (entry["entry_id"] for entry in entries), devices, listed, unique_ids, features
-            )
+                unique_ids = {
+                    entity_id: str(entry["unique_id"])
+                    for entity_id, entry in (found or {}).items()
+                    if entry and entry.get("unique_id")
+                }
+            cameras = group_cameras((entry["entry_id"] for entry in entries), devices, listed, unique_ids)
             wanted = frozenset(e for camera in cameras for e in camera.entities.values())
             if wanted != self._subscribed:
                 if self._states_sub is not None:

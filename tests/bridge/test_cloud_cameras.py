@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastmcp.exceptions import ToolError
 from fastmcp.utilities.types import Image
 
 from camsim.ring.catalog import PRESETS
@@ -110,20 +109,3 @@ async def test_recent_events_show_a_pushed_ding_with_its_details(ha: HAClient, r
     details = found[0]["details"]
     assert details["id"], "the brand's attributes come along"
     assert ring_hass.sim.info["email"] not in str(found)
-
-
-async def test_ring_cameras_offer_no_record_and_record_clip_says_why(
-    ha: HAClient, ring_hass: RingHass
-) -> None:
-    """Ring's live view is its cloud answering WebRTC: HA has no stream source, so camera.record cannot
-    work; the bridge learns that from HA (no STREAM feature), not from the brand."""
-    listing = await camera_tools.list_cameras(ha)
-    with pytest.raises(ToolError) as refused:
-        await media.record_clip(ha, _wired(ring_hass), seconds=1)
-
-    assert listing["cameras"]
-    for camera in listing["cameras"]:
-        assert "record" not in camera.capabilities, camera
-        assert "snapshot" in camera.capabilities, camera
-    assert str(refused.value).startswith(f"'{_wired(ring_hass)}' cannot record: Home Assistant has no video")
-    assert "get_snapshot" in str(refused.value)

@@ -184,9 +184,7 @@ def test_cameras_are_grouped_from_the_registries_per_the_entity_contract() -> No
         {"ei": "light.hue", "pl": "hue", "di": "d3"},
     ]
     unique_ids = {"camera.front_door": "AA:BB_hd", "button.front_door_restart": "AA:BB_reboot"}
-    # HA has a stream source for the front door (CameraEntityFeature.STREAM), none for the garage.
-    features = {"camera.front_door": 2, "camera.garage": 0}
-    front, garage = group_cameras(["e1", "e2"], devices, entities, unique_ids, features)
+    front, garage = group_cameras(["e1", "e2"], devices, entities, unique_ids)
     assert front.slug == "front_door"
     assert front.config_entry_id == "e1"
     assert front.capabilities == [
@@ -203,7 +201,7 @@ def test_cameras_are_grouped_from_the_registries_per_the_entity_contract() -> No
     assert front.entities["reboot"] == "button.front_door_restart"
     assert front.camera_entity == "camera.front_door"
     assert front.event_entities == ["event.front_door_motion"]
-    assert garage.capabilities == ["snapshot"]  # nothing HA could record
+    assert garage.capabilities == ["snapshot", "record"]
     assert dict(garage.entities) == {"camera": "camera.garage"}
 
 
