@@ -17,7 +17,7 @@ import secrets
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ class Settings:
     port: int
     auth_token_file: Path | None
     allow_destructive: bool
+    allowed_hosts: list[str] = field(default_factory=list)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--auth-token-file",
         type=Path,
         help="HTTP bearer token clients must send; a new random token is written there if it is missing",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name or address clients use to reach the HTTP bridge besides localhost and the bound "
+        "address (repeatable; e.g. the machine's LAN name when binding 0.0.0.0)",
     )
     parser.add_argument(
         "--allow-destructive", action="store_true", help="enable remove_camera and reboot_camera"
@@ -100,6 +109,7 @@ def parse_settings(argv: Sequence[str], environ: dict[str, str]) -> Settings:
         port=ns.port,
         auth_token_file=ns.auth_token_file,
         allow_destructive=ns.allow_destructive,
+        allowed_hosts=list(ns.allowed_host),
     )
 
 
@@ -161,7 +171,10 @@ async def serve(settings: Settings) -> None:
     bearer = load_or_create_bearer(settings.auth_token_file) if http else None
     if http and settings.host not in ("127.0.0.1", "::1", "localhost"):
         _LOGGER.warning(
-            "Serving on %s, reachable from other machines; the bearer token protects it.", settings.host
+            "Serving on %s, reachable from other machines; the bearer token protects it. Clients must "
+            "name it localhost, %s or an --allowed-host (others are refused as DNS rebinding).",
+            settings.host,
+            settings.host,
         )
     client = HAClient(settings.ha_url, settings.token)
     with collector_paused():
@@ -173,8 +186,18 @@ async def serve(settings: Settings) -> None:
         await mcp.run_async(transport="stdio", show_banner=False)
         return
     _LOGGER.info("Serving MCP on http://%s:%d/mcp", settings.host, settings.port)
+    # DNS rebinding (the MCP transport spec's warning): a web page whose name an attacker points at
+    # this machine must not reach the bridge. Every request's Host must be localhost, the bound
+    # address or an --allowed-host (else 421), and a browser's Origin must be the bridge's own
+    # (else 403). FastMCP leaves this guard off unless asked.
     await mcp.run_async(
-        transport="http", host=settings.host, port=settings.port, path="/mcp", show_banner=False
+        transport="http",
+        host=settings.host,
+        port=settings.port,
+        path="/mcp",
+        show_banner=False,
+        host_origin_protection=True,
+        allowed_hosts=settings.allowed_hosts,
     )
 
 
