@@ -58,7 +58,7 @@ def find_uv() -> str:
         from uv import find_uv_bin  # noqa: PLC0415 - only when PATH has none
 
         found = find_uv_bin()
-    return found
+    return os.path.abspath(found)  # the commands run in another folder
 
 
 def isolated_env(workdir: Path) -> dict[str, str]:
