@@ -14,7 +14,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -97,6 +97,7 @@ class Camera:
     sw_version: str | None
     config_entry_id: str | None
     entities: Mapping[str, str]
+    recordable: bool = True  # the main camera's `recordable` attribute; True while unknown
 
     @property
     def camera_entity(self) -> str | None:
@@ -114,7 +115,7 @@ class Camera:
         has = self.entities.__contains__
         caps = {
             "snapshot": self.camera_entity is not None,
-            "record": has(MAIN_CAMERA),
+            "record": has(MAIN_CAMERA) and self.recordable,
             "pan": has("pan_left") and has("pan_right"),
             "tilt": has("tilt_up") and has("tilt_down"),
             "presets": has("preset"),
@@ -525,7 +526,13 @@ class HAClient:
         await self.ensure_connected()
         if self._registry_stale:
             await self._refresh_registry()
-        return list(self._cameras)
+        return [replace(camera, recordable=self._recordable(camera)) for camera in self._cameras]
+
+    def _recordable(self, camera: Camera) -> bool:
+        """Whether HA can record the camera (it needs a stream source: Ring's cloud WebRTC and USB
+        webcams have none), as the integration says in the main camera's `recordable` attribute."""
+        state = self.state(camera.entities.get(MAIN_CAMERA))
+        return state is None or state.attributes.get("recordable", True) is not False
 
     def registry_changed(self) -> None:
         """Re-read the registries on the next `cameras()`: this client just added or removed a camera.

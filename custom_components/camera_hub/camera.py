@@ -143,6 +143,12 @@ class CameraHubCamera(CameraHubEntity, Camera):
         """Whether the frontend gets a stream player (else it shows the hub's MJPEG)."""
         return isinstance(video, RtspVideo)
 
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        # Whether HA's `camera.record` can save this camera (it records the stream source: an RTSP
+        # URL). The STREAM feature does not say it: cloud WebRTC cameras have it for the player.
+        return {RECORDABLE: isinstance(self.backend.video(self._stream), RtspVideo)}
+
     async def stream_source(self) -> str | None:
         video = self.backend.video(self._stream)
         if not isinstance(video, RtspVideo):
@@ -278,6 +284,7 @@ class CameraHubWebRtcCamera(CameraHubCamera):
 
 # --- cloud pictures: what the picture is and when it was taken, never an old one passed as new ----
 
+RECORDABLE = "recordable"
 PICTURE_KIND = "picture_kind"
 PICTURE_TAKEN_AT = "picture_taken_at"
 
@@ -304,10 +311,11 @@ class CloudPictureCamera(CameraHubCamera):
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        recordable = super().extra_state_attributes or {}
         if (picture := self._picture) is None:
-            return None
+            return recordable
         taken_at = dt_util.as_utc(picture.taken_at).isoformat(timespec="seconds")
-        return {PICTURE_KIND: picture.kind, PICTURE_TAKEN_AT: taken_at}
+        return {**recordable, PICTURE_KIND: picture.kind, PICTURE_TAKEN_AT: taken_at}
 
     async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
         async with self._fetch_lock:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastmcp.exceptions import ToolError
 from fastmcp.utilities.types import Image
 
 from camsim.ring.catalog import PRESETS
@@ -78,6 +79,18 @@ async def test_list_cameras_lists_the_accounts_cameras_not_the_account(
     assert ring_hass.sim.info["email"] not in names
     assert "Ring account" not in {camera.model for camera in listing["cameras"]}
     assert all("snapshot" in camera.capabilities for camera in listing["cameras"])
+
+
+async def test_ring_cameras_do_not_claim_recording_and_record_clip_says_why(
+    ha: HAClient, ring_hass: RingHass
+) -> None:
+    """Ring has no stream source HA could record (live view is Ring's own WebRTC session)."""
+    listing = await camera_tools.list_cameras(ha)
+    assert not [camera.name for camera in listing["cameras"] if "record" in camera.capabilities]
+    with pytest.raises(
+        ToolError, match=f"'{_wired(ring_hass)}' cannot record: Home Assistant has no video stream"
+    ):
+        await media.record_clip(ha, _wired(ring_hass), seconds=2)
 
 
 async def test_a_cloud_snapshot_comes_with_what_it_is_and_its_age(ha: HAClient, ring_hass: RingHass) -> None:
