@@ -32,13 +32,18 @@ Covered:
   across sections; every action, field and section named and described, inline or in en.json; a select
   selector's translation_key present. tests/release/test_hassfest_rules.py also checks that the
   actions HA registers are exactly those in services.yaml.
+- icons.json: only known sections; every icon an `mdi:` name without HTML; entity icons under
+  translation keys with only default/state/state_attributes/range, no state icon equal to its default;
+  action icons as HA 2026.10 reads them (a string or {service, sections}). Beyond hassfest (which
+  requires action icons of core integrations only): every action has an icon, and no icon names an
+  action services.yaml lacks.
 - brand/: only the file names HA's brands proxy serves, icon.png present, PNG files, icons square
   256×256 (@2x 512×512), logos' shortest side 128–256 (@2x 256–512).
 - hacs.json: only HACS's keys with their types, name required, zip_release only with a .zip filename,
   a minimum Home Assistant version no newer than the one tested; one integration under
   custom_components/; a README.
 
-Not covered here (CI's real hassfest and HACS runs see them): icons.json's schema, config_flow.py's
+Not covered here (CI's real hassfest and HACS runs see them): config_flow.py's
 presence rules, quality_scale.yaml rules, requirement availability on Home Assistant's wheel server,
 and HACS's GitHub-side checks (repository description, topics, issues enabled, archived, brands repo).
 """
@@ -463,6 +468,50 @@ def services_problems(services: Any, english: dict[str, Any]) -> list[str]:
             continue
         problems += _service_schema_problems(name, service)
         problems += _service_text_problems(name, service, english)
+    return problems
+
+
+ICON_SECTIONS = {"entity", "services", "config", "options", "issues"}
+ENTITY_ICON_KEYS = {"default", "state", "state_attributes", "range"}
+
+
+def _icon_problem(where: str, value: Any) -> str | None:
+    if not isinstance(value, str) or _valid(cv.string_with_no_html, value) is not None:
+        return f"{where} is not a plain icon name"
+    if not value.startswith("mdi:"):
+        return f"{where} {value!r} is not a Material Design icon (mdi:…)"
+    return None
+
+
+def _entity_icon_problems(platform: str, key: str, icons: dict[str, Any]) -> list[str]:
+    where = f"entity.{platform}.{key}"
+    problems = [] if TRANSLATION_KEY.match(key) else [f"{where}: {key!r} is not a translation key"]
+    problems += [f"{where} has unknown key {name!r}" for name in icons if name not in ENTITY_ICON_KEYS]
+    if "default" in icons and (problem := _icon_problem(f"{where}.default", icons["default"])):
+        problems.append(problem)
+    for state, icon in icons.get("state", {}).items():
+        if (problem := _icon_problem(f"{where}.state.{state}", icon)) is not None:
+            problems.append(problem)
+        if icon == icons.get("default"):
+            problems.append(f"{where}.state.{state} repeats the default icon")
+    return problems
+
+
+def icons_problems(icons: dict[str, Any], services: dict[str, Any]) -> list[str]:
+    problems = [f"icons.json has unknown section {key!r}" for key in icons if key not in ICON_SECTIONS]
+    for platform, entities in icons.get("entity", {}).items():
+        for key, entity_icons in entities.items():
+            problems += _entity_icon_problems(platform, key, entity_icons)
+    action_icons = icons.get("services", {})
+    for action, icon in action_icons.items():
+        value = icon.get("service") if isinstance(icon, dict) else icon
+        if (problem := _icon_problem(f"services.{action}", value)) is not None:
+            problems.append(problem)
+        if action not in services:
+            problems.append(f"icons.json has an icon for {action!r}, which services.yaml does not define")
+    problems += [
+        f"action {action!r} has no icon in icons.json" for action in services if action not in action_icons
+    ]
     return problems
 
 

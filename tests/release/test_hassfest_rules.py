@@ -39,6 +39,11 @@ def services_yaml() -> dict[str, Any]:
     return loaded
 
 
+def icons() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((INTEGRATION / "icons.json").read_text())
+    return loaded
+
+
 def test_the_integration_passes_every_rule() -> None:
     found = {
         "manifest": rules.manifest_problems(manifest(), INTEGRATION.name),
@@ -50,6 +55,7 @@ def test_the_integration_passes_every_rule() -> None:
             (INTEGRATION / "strings.json").read_text(), (INTEGRATION / "translations" / "en.json").read_text()
         ),
         "services.yaml": rules.services_problems(services_yaml(), english()),
+        "icons.json": rules.icons_problems(icons(), services_yaml()),
         "brand": rules.brand_problems(INTEGRATION / "brand"),
         "hacs.json": rules.hacs_problems(json.loads((ROOT / "hacs.json").read_text()), ROOT),
     }
@@ -200,6 +206,38 @@ def test_services_rule_refuses(name: str) -> None:
     broken_yaml, broken_english = copy.deepcopy(services_yaml()), english()
     change(broken_yaml, broken_english)
     problems = rules.services_problems(broken_yaml, broken_english)
+    assert any(expected in problem for problem in problems), problems
+
+
+ICONS_BREAKS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "not mdi": (
+        lambda i: i["entity"]["switch"]["privacy"].update(default="fa:eye"),
+        "not a Material Design icon",
+    ),
+    "state repeats default": (
+        lambda i: i["entity"]["switch"]["privacy"]["state"].update(off="mdi:eye"),
+        "repeats the default icon",
+    ),
+    "unknown entity key": (
+        lambda i: i["entity"]["switch"]["privacy"].update(color="red"),
+        "unknown key 'color'",
+    ),
+    "bad translation key": (
+        lambda i: i["entity"]["switch"].update({"Privacy": {"default": "mdi:eye"}}),
+        "'Privacy'",
+    ),
+    "icon for no action": (lambda i: i["services"].update(fly={"service": "mdi:airplane"}), "'fly'"),
+    "action without icon": (lambda i: i["services"].pop("ptz_stop"), "'ptz_stop' has no icon"),
+    "unknown section": (lambda i: i.update(entities={}), "unknown section 'entities'"),
+}
+
+
+@pytest.mark.parametrize("name", ICONS_BREAKS)
+def test_icons_rule_refuses(name: str) -> None:
+    change, expected = ICONS_BREAKS[name]
+    broken = icons()
+    change(broken)
+    problems = rules.icons_problems(broken, services_yaml())
     assert any(expected in problem for problem in problems), problems
 
 
