@@ -30,6 +30,7 @@ from .sims import guarded, stop_process
 ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION = ROOT / "custom_components" / "camera_hub"
 CLIENT_ID = "http://127.0.0.1/"
+HASS_PYTHON_ENV = "CAMERA_HUB_HASS_PYTHON"
 
 # The components the demo needs, listed one by one: `default_config:` would also bring go2rtc (no binary
 # can be had here), cloud and integrations that call the internet (alerts, analytics, …).
@@ -189,6 +190,23 @@ class HassProcess:
         stop_process(self.process, timeout)
 
 
+def camera_hub_deprecations(log: str) -> list[str]:
+    """The lines of a `hass` log in which HA reports Camera Hub using something deprecated or about to
+    stop working (its frame helper's "Detected that custom integration 'camera_hub' …")."""
+    return [
+        line
+        for line in log.splitlines()
+        if "camera_hub" in line
+        and ("deprecat" in line.lower() or "Detected that custom integration 'camera_hub'" in line)
+    ]
+
+
+def hass_python() -> str:
+    """The interpreter `hass` runs on: this one, or the one CAMERA_HUB_HASS_PYTHON names — scripts/test
+    points it at `.venv-ha-next` to run the end-to-end tests once more on the newest released HA."""
+    return os.environ.get(HASS_PYTHON_ENV) or sys.executable
+
+
 def start_hass(
     config_dir: Path,
     port: int | None = None,
@@ -204,9 +222,9 @@ def start_hass(
     with log_path.open("wb") as log:
         args = ["--config", str(config_dir), "--skip-pip"]
         argv, environment = (
-            guarded("homeassistant", *args)
+            guarded("homeassistant", *args, python=hass_python())
             if die_with_parent
-            else ([sys.executable, "-m", "homeassistant", *args], dict(os.environ))
+            else ([hass_python(), "-m", "homeassistant", *args], dict(os.environ))
         )
         process = subprocess.Popen(
             argv,

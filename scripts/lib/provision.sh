@@ -120,7 +120,7 @@ find_python314() {
 
 # The trailing word changes when the way .venv is built changes, so old ones are rebuilt too.
 requirements_stamp() {
-  { cat "$ROOT/requirements/"*.txt "$ROOT/pyproject.toml"; echo compiled-bytecode; } | sha256sum | cut -d' ' -f1
+  { cat "$ROOT/requirements/dev.txt" "$ROOT/pyproject.toml"; echo compiled-bytecode; } | sha256sum | cut -d' ' -f1
 }
 
 ensure_venv() {
@@ -180,6 +180,31 @@ ensure_lowest_requirements() {
   # shellcheck disable=SC2086 # one argument per pin
   "$UV" pip install -q --no-deps --compile-bytecode --python "$VENV/bin/python" --target "$LOWEST" $want
   echo "$want" >"$LOWEST/.camera-hub-stamp"
+}
+
+# The newest released Home Assistant beside .venv's (requirements/ha-next.txt): `hass` runs from here
+# for the second end-to-end run (CAMERA_HUB_HASS_PYTHON, scripts/lib/hass.py). The integration's
+# requirements go in under HA's own package constraints, as HA installs them at start-up.
+HA_NEXT_VENV="$ROOT/.venv-ha-next"
+ensure_ha_next_venv() {
+  local stamp_file="$HA_NEXT_VENV/.camera-hub-stamp" want cflags ours
+  want=$({ cat "$ROOT/requirements/ha-next.txt" "$ROOT/custom_components/camera_hub/manifest.json"; } | sha256sum | cut -d' ' -f1)
+  if [[ -x $HA_NEXT_VENV/bin/python && -f $stamp_file && $(cat "$stamp_file") == "$want" ]]; then
+    return
+  fi
+  log "creating .venv-ha-next (the newest released Home Assistant) from $(readlink -f "$VENV/bin/python")"
+  "$UV" venv -q --allow-existing -p "$(readlink -f "$VENV/bin/python")" "$HA_NEXT_VENV"
+  VIRTUAL_ENV=$HA_NEXT_VENV "$UV" pip install -q --compile-bytecode \
+    "$(grep -E '^homeassistant==' "$ROOT/requirements/ha-next.txt")" || return 1
+  ours=$(mktemp)
+  "$VENV/bin/python" -c 'import json, sys; print("\n".join(json.load(open(sys.argv[1]))["requirements"]))' \
+    "$ROOT/custom_components/camera_hub/manifest.json" >"$ours"
+  cflags=$(unpacked_python_cflags)
+  CFLAGS="${CFLAGS:-} $cflags" CPPFLAGS="${CPPFLAGS:-} $cflags" VIRTUAL_ENV=$HA_NEXT_VENV \
+    "$UV" pip install -q --compile-bytecode -r "$ROOT/requirements/ha-next.txt" -r "$ours" \
+    -c "$HA_NEXT_VENV/lib/python3.14/site-packages/homeassistant/package_constraints.txt" || return 1
+  rm -f "$ours"
+  echo "$want" >"$stamp_file"
 }
 
 provision() {

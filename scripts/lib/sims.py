@@ -19,9 +19,9 @@ from urllib.request import Request, urlopen
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def guarded(module: str, *args: str) -> tuple[list[str], dict[str, str]]:
+def guarded(module: str, *args: str, python: str = sys.executable) -> tuple[list[str], dict[str, str]]:
     """argv and environment that run `python -m module args` ending with this process (see guard.py)."""
-    argv = [sys.executable, "-m", "scripts.lib.guard", module, *args]
+    argv = [python, "-m", "scripts.lib.guard", module, *args]
     return argv, {**os.environ, "CAMERA_HUB_PARENT_PID": str(os.getpid())}
 
 

@@ -23,7 +23,7 @@ from scripts.lib.browser import FrontendWatch, chromium, login
 from scripts.lib.hass import free_port
 from scripts.lib.sims import stop_process
 from tests.helpers.develop import start_develop
-from tests.helpers.real_hass import sockets_allowed
+from tests.helpers.real_hass import assert_no_camera_hub_deprecations, sockets_allowed
 
 # Loopback network of the demo's cameras: not scripts/develop's default (a developer's demo may be
 # running) nor tests/e2e/test_develop.py's.
@@ -63,6 +63,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
         stop_process(process, timeout=60)
+    assert_no_camera_hub_deprecations(data)
 
 
 class InBrowser:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import aiohttp
 import pytest
 import pytest_socket
 
-from scripts.lib.hass import HassProcess, start_onboarded
+from scripts.lib.hass import HassProcess, camera_hub_deprecations, start_onboarded
 
 
 @contextmanager
@@ -37,6 +38,18 @@ def real_hass(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HassProcess]
         yield hass
     finally:
         hass.stop()
+    assert_no_camera_hub_deprecations(hass.config_dir)
+
+
+def assert_no_camera_hub_deprecations(config_dir: Path) -> None:
+    """Fail when a real `hass` (the pinned HA or the newest, scripts/test runs both) logged that Camera
+    Hub uses something deprecated; unit tests have their own guard (tests/helpers/deprecation_guard.py)."""
+    found = [
+        line
+        for log in sorted(config_dir.rglob("hass.stdout.log"))
+        for line in camera_hub_deprecations(log.read_text(errors="replace"))
+    ]
+    assert not found, "\n".join(found)
 
 
 async def remove_entries(hass: HassProcess, entry_ids: list[str]) -> None:
