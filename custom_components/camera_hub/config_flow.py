@@ -3,6 +3,7 @@ reconfigure and options for every brand."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,6 +72,16 @@ class CameraHubConfigFlow(BrandFlows, domain=DOMAIN):
         return result
 
 
+def _not_numbers(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Number fields that hold NaN: HA's number selector turns the text "nan" into one and its
+    min/max checks let it through (every comparison with NaN is false); infinity they refuse."""
+    return {
+        key: "not_a_number"
+        for key, value in user_input.items()
+        if isinstance(value, float) and not math.isfinite(value)
+    }
+
+
 class CameraHubOptionsFlow(OptionsFlowWithReload):
     """Which stream live view uses and how it plays, how old a snapshot may be, how long streams stay
     open; then the brand's own options for the entry (an account's polling, say), if it has any."""
@@ -79,11 +90,12 @@ class CameraHubOptionsFlow(OptionsFlowWithReload):
         brand_options = self._brand_options()
         errors: dict[str, str] = {}
         if user_input is not None:
+            errors = _not_numbers(user_input)
             try:
-                cleaned = brand_options.clean(user_input) if brand_options else {}
+                cleaned = brand_options.clean(user_input) if brand_options and not errors else {}
             except InvalidOption as err:
                 errors[err.field] = err.error
-            else:
+            if not errors:
                 return self.async_create_entry(data={**user_input, **cleaned})
         fields = {
             **self._stream_fields(),

@@ -74,7 +74,7 @@ FIELDS = {
     "preset": st.one_of(TEXT, st.integers(-5, 2**40), VALUE),
     "name": st.one_of(TEXT, VALUE),
 }
-NO_EXTRA_KEYS = st.just({})
+NO_EXTRA_KEYS: st.SearchStrategy[dict[str, Any]] = st.just({})
 
 
 # Each action's own fields: a call mostly carries those (so it gets past HA's "extra keys"), at times

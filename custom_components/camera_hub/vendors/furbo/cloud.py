@@ -111,13 +111,21 @@ def furbo_cloud() -> FurboCloud:
     )
 
 
+# PKCS#1 v1.5 padding takes 11 bytes of an RSA block.
+_PKCS1V15_OVERHEAD = 11
+
+
 def encrypt_password(public_key: str, password: str) -> str:
     """RSA PKCS#1 v1.5 with the cloud's public key, base64: what the login sends and the entry keeps
     (the plain password is never stored; only the cloud's private key can read this)."""
     key = serialization.load_pem_public_key(public_key.encode())
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError("the Furbo public key is not an RSA key")
-    return base64.b64encode(key.encrypt(password.encode(), padding.PKCS1v15())).decode()
+    plain = password.encode()
+    if len(plain) > key.key_size // 8 - _PKCS1V15_OVERHEAD:
+        # Too long for one RSA block, so never a password the app could send: wrong, not an error.
+        raise FurboPasswordRejected
+    return base64.b64encode(key.encrypt(plain, padding.PKCS1v15())).decode()
 
 
 def new_mobile_id() -> str:

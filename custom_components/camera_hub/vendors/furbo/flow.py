@@ -112,8 +112,8 @@ class FurboFlow(ConfigFlow):
         if user_input is not None:
             self._furbo_client = await async_client(self.hass)
             self._furbo_email = user_input[CONF_EMAIL].strip()
-            self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
             try:
+                self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
                 login = await self._furbo_login()
             except FurboCodeRequired:
                 return await self.async_step_furbo_code()
@@ -227,8 +227,8 @@ class FurboFlow(ConfigFlow):
         )
         if user_input is not None:
             self._furbo_client = self._furbo_client or await async_client(self.hass)
-            self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
             try:
+                self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
                 login = await self._furbo_login()
             except FurboCodeRequired:
                 return await self.async_step_furbo_code()
@@ -256,8 +256,8 @@ class FurboFlow(ConfigFlow):
         if user_input is not None:
             self._furbo_client = await async_client(self.hass)
             self._furbo_email = user_input[CONF_EMAIL].strip()
-            self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
             try:
+                self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
                 login = await self._furbo_login()
             except FurboCodeRequired:
                 return await self.async_step_furbo_code()

@@ -40,6 +40,12 @@ _CODE_STEPS = {"sms": "ring_2fa_sms", "email": "ring_2fa_email", "totp": "ring_2
 _CODE_STEP_UNNAMED = "ring_2fa"
 
 
+def _could_be_a_code(code: str) -> bool:
+    """Ring's codes are short and alphanumeric; the library sends the code in an HTTP header, where
+    a control character or non-ASCII text makes aiohttp refuse the request with a ValueError."""
+    return code.isascii() and code.isalnum() and len(code) <= 32
+
+
 class RingFlow(ConfigFlow):
     """Add a Ring account: e-mail, password, then the code Ring sends when it asks for one."""
 
@@ -84,9 +90,13 @@ class RingFlow(ConfigFlow):
         """The code Ring sent; the step (and so its text) is the one for the channel Ring named."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            result, errors = await self._async_ring_login(code=str(user_input[CONF_CODE]).strip())
-            if result is not None:
-                return result
+            code = str(user_input[CONF_CODE]).strip()
+            if not _could_be_a_code(code):
+                errors = {"base": "invalid_code"}
+            else:
+                result, errors = await self._async_ring_login(code=code)
+                if result is not None:
+                    return result
         return self.async_show_form(
             step_id=_CODE_STEPS.get(self._ring_channel, _CODE_STEP_UNNAMED),
             data_schema=vol.Schema({vol.Required(CONF_CODE): _CODE}),
