@@ -8,10 +8,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import mcp_types as mt
 from fastmcp import FastMCP
-from fastmcp.exceptions import ToolError
+from fastmcp.exceptions import ToolError, ValidationError
 from fastmcp.server.auth import AuthProvider
+from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
+from fastmcp.tools import ToolResult
 from mcp_types import ToolAnnotations
+from pydantic import ValidationError as PydanticValidationError
 
 from mcp_bridge.ha_client import HAClient
 from mcp_bridge.tools import cameras, media, ptz, system
@@ -83,6 +87,32 @@ def bind(
     return tool
 
 
+def argument_problems(tool: str, error: PydanticValidationError) -> str:
+    """One sentence naming each bad argument and what it should be, never the value that was sent
+    (pydantic's own text spans lines, links its docs and echoes the input — a password, say)."""
+    problems = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        where = ".".join(str(part) for part in item["loc"]) or "the arguments"
+        problems.append(f"{where}: {item['msg'][:1].lower()}{item['msg'][1:]}")
+    return f"{tool} cannot use these arguments ({'; '.join(problems)}); see the tool's input schema."
+
+
+class OneSentenceArgumentErrors(Middleware):
+    """Bad arguments reach the model as one `ToolError` sentence instead of pydantic's report."""
+
+    async def on_call_tool(
+        self,
+        context: MiddlewareContext[mt.CallToolRequestParams],
+        call_next: CallNext[mt.CallToolRequestParams, ToolResult],
+    ) -> ToolResult:
+        try:
+            return await call_next(context)
+        except ValidationError as err:
+            if not isinstance(err.__cause__, PydanticValidationError):
+                raise
+            raise ToolError(argument_problems(context.message.name, err.__cause__)) from None
+
+
 def build_server(
     client: HAClient, *, allow_destructive: bool = False, auth: AuthProvider | None = None
 ) -> FastMCP[Any]:
@@ -95,6 +125,7 @@ def build_server(
             await client.close()
 
     mcp: FastMCP[Any] = FastMCP("camera-hub", instructions=INSTRUCTIONS, lifespan=lifespan, auth=auth)
+    mcp.add_middleware(OneSentenceArgumentErrors())
     for fn, hints in TOOLS:
         refusal = None
         if fn.__name__ in GATED and not allow_destructive:
