@@ -8,16 +8,20 @@ the viewer got the camera's picture, and its age proves it got a current one.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aioice.ice
 import pytest
 
 from camsim import timestamp
 from custom_components.camera_hub.streaming.frames import FrameHub
 from custom_components.camera_hub.streaming.webrtc import WebRtcError, WebRtcServer
+from scripts.lib.hass import ROOT
 from scripts.lib.webrtc_client import WebRtcViewer
 from tests.helpers.camsim import Sim, running_sim
 from tests.streaming.test_frames import counters, poll, url_of, wait_sessions_open, workers
@@ -180,3 +184,62 @@ async def test_a_viewer_that_never_connects_is_closed(hub: FrameHub) -> None:
     await poll(closed, "the unconnected session is closed")
     await viewer.close()
     await server.async_close_all()
+
+
+# A viewer in its own process, as a browser tab is: it prints its offer, reads the answer, says when
+# a frame has arrived, then waits to be killed.
+_VIEWER_PROCESS = """
+import asyncio, json, sys
+from scripts.lib.hass import ROOT
+from scripts.lib.webrtc_client import WebRtcViewer
+
+async def main():
+    viewer = WebRtcViewer()
+    print(json.dumps(await viewer.offer()), flush=True)
+    await viewer.accept(json.loads(await asyncio.to_thread(sys.stdin.readline)))
+    await viewer.next_frame()
+    print("frame", flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_viewer_that_vanishes_without_bye_is_closed(
+    hub: FrameHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A browser killed mid-view sends nothing (no DTLS close, no HA unsubscribe): ICE consent
+    freshness (RFC 7675) fails, and the session must end with everything it held."""
+    # aioice checks consent every 5 s and gives up after 6 misses; a shorter interval keeps the test
+    # short without changing what is tested (the server's reaction to ICE failing).
+    monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", 0.2)
+    server = WebRtcServer(hub)
+    sockets_before = open_sockets()
+    browser = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _VIEWER_PROCESS, cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert browser.stdin is not None
+    assert browser.stdout is not None
+    try:
+        offer = json.loads(await browser.stdout.readline())
+        browser.stdin.write((json.dumps(await server.async_answer(offer, "tab")) + "\n").encode())
+        await browser.stdin.drain()
+        assert await browser.stdout.readline() == b"frame\n"
+        assert server.session_ids == ["tab"]
+        browser.kill()
+        await browser.wait()
+
+        async def session_closed() -> bool:
+            return server.session_ids == []
+
+        async def nothing_held() -> bool:
+            return not hub.running and open_sockets() <= sockets_before
+
+        await poll(session_closed, "the vanished viewer's session is closed")
+        await poll(nothing_held, "the hub has stopped (linger 0) and the sockets are released")
+    finally:
+        if browser.returncode is None:
+            browser.kill()
+            await browser.wait()
+        await server.async_close_all()
