@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, padding, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
 
@@ -146,6 +146,60 @@ def self_signed_context() -> tuple[ssl.SSLContext, str]:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return context, base64.b64encode(public).decode()
+
+
+# The order of P-256's group: private keys are 1 … n-1.
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_CERTIFICATE_VALIDITY = (
+    datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
+    datetime.datetime(2044, 1, 1, tzinfo=datetime.UTC),
+)
+
+
+@dataclass(frozen=True)
+class ControlCertificate:
+    """The control port's TLS context and the SHA-256 of its certificate (DER): what a client that
+    pins the certificate stores."""
+
+    context: ssl.SSLContext
+    sha256: str
+
+
+def camera_certificate(identity: str, generation: int) -> ControlCertificate:
+    """The control port's self-signed certificate: the same for the same camera (`identity`, its MAC,
+    derived from host and model) across camsim restarts, as a real camera keeps its certificate
+    across reboots; another one for each `generation` (`rotate_certificate`, as after a reset).
+
+    Deterministic, so built from a P-256 key derived from the seed, deterministic ECDSA (RFC 6979)
+    and fixed dates; real cameras' keys are RSA, which no client here treats differently.
+    """
+    seed = hashlib.sha256(f"camsim/{identity}/control-certificate/{generation}".encode()).digest()
+    key = ec.derive_private_key(int.from_bytes(seed) % (_P256_ORDER - 1) + 1, ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tapo-camsim")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(int.from_bytes(seed[:16]) >> 1 or 1)
+        .not_valid_before(_CERTIFICATE_VALIDITY[0])
+        .not_valid_after(_CERTIFICATE_VALIDITY[1])
+        .sign(key, hashes.SHA256(), ecdsa_deterministic=True)
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.set_ciphers("ALL:@SECLEVEL=0")  # as permissive as camera firmware (pytapo offers this)
+    with tempfile.TemporaryDirectory() as folder:
+        cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        context.load_cert_chain(cert_path, key_path)
+    return ControlCertificate(
+        context, hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+    )
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -547,13 +601,29 @@ class ControlListener:
 async def start(device: TapoDevice, host: str, port: int) -> ControlListener:
     """Listen on `host:port` (0 lets the kernel pick) until `stop()`."""
     loop = asyncio.get_running_loop()
-    tls, public_key = await loop.run_in_executor(None, self_signed_context)
-    runner = web.AppRunner(
-        _application(ControlState(device, public_key)), access_log=None, handle_signals=False
-    )
+    _, public_key = await loop.run_in_executor(None, self_signed_context)
+    state = ControlState(device, public_key)
+    generation = 0
+    certificate = await loop.run_in_executor(None, camera_certificate, device.mac, generation)
+    device.control_certificate_sha256 = certificate.sha256
+
+    def rotate_certificate() -> None:
+        # Made in the state request's handler (a few milliseconds), so the new certificate is the
+        # one served once that request has answered. A reset also ends every open connection, so
+        # clients meet the new certificate on their next request.
+        nonlocal certificate, generation
+        generation += 1
+        certificate = camera_certificate(device.mac, generation)
+        device.control_certificate_sha256 = certificate.sha256
+        for connection in web_server.connections:
+            connection.force_close()
+
+    device.rotate_control_certificate = rotate_certificate
+    runner = web.AppRunner(_application(state), access_log=None, handle_signals=False)
     await runner.setup()
     protocol_factory = runner.server
     assert protocol_factory is not None
+    web_server: web.Server = protocol_factory
     server = socket.create_server((host, port))
     server.setblocking(False)
     connections: set[asyncio.Task[None]] = set()
@@ -565,7 +635,8 @@ async def start(device: TapoDevice, host: str, port: int) -> ControlListener:
             conn.close()
             return
         try:
-            await loop.connect_accepted_socket(protocol_factory, conn, ssl=tls if wants_tls else None)
+            tls = certificate.context if wants_tls else None
+            await loop.connect_accepted_socket(protocol_factory, conn, ssl=tls)
         except (OSError, ssl.SSLError) as err:
             _LOGGER.debug("control connection failed: %s", type(err).__name__)
             conn.close()

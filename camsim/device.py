@@ -82,6 +82,9 @@ class TapoDevice:
     _rebooting_until: float = 0.0
     _motion_listeners: list[Callable[[bool], None]] = field(default_factory=list)
     _preset_positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # The control port's certificate (SHA-256 of its DER) and how to replace it; set by camsim.control.
+    control_certificate_sha256: str = ""
+    rotate_control_certificate: Callable[[], None] | None = None
 
     # --- identity -------------------------------------------------------------------------
 
@@ -201,6 +204,7 @@ class TapoDevice:
             "alarm": self.alarm,
             "reboots": self.reboots,
             "locked_out_seconds": round(self.locked_out_for(), 1),
+            "control_certificate_sha256": self.control_certificate_sha256,
             "counters": vars(self.counters).copy(),
         }
 
@@ -209,7 +213,8 @@ class TapoDevice:
         if not body:
             self.faults = Faults()
             return
-        unknown = set(body) - {"offline", "rtsp_drop", "firmware", "motion", "unlock"}
+        # rotate_certificate: the control port gets a new self-signed certificate (as after a reset)
+        unknown = set(body) - {"offline", "rtsp_drop", "firmware", "motion", "unlock", "rotate_certificate"}
         if unknown:
             raise ValueError(f"unknown keys: {sorted(unknown)}")
         if "firmware" in body and body["firmware"] not in (*FIRMWARES, None):
@@ -220,5 +225,9 @@ class TapoDevice:
         if body.get("unlock"):
             self._locked_until = 0.0
             self._failures_in_row = 0
+        if body.get("rotate_certificate"):
+            if self.rotate_control_certificate is None:
+                raise ValueError("no control port to rotate the certificate of")
+            self.rotate_control_certificate()
         if "motion" in body:
             self.trigger_motion(bool(body["motion"]))

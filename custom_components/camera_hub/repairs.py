@@ -1,5 +1,6 @@
-"""Repair for a camera that runs limited (Tapo: control refused): the user fixes the cause, confirms,
-and Camera Hub retries at once. The issue's text is the brand's (strings.json, by translation key)."""
+"""Repair for a camera that runs limited (Tapo: control refused, or a changed certificate): the user
+fixes the cause or consents, confirms, and Camera Hub retries at once. The issue's text is the brand's
+(strings.json, by translation key)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from homeassistant.core import HomeAssistant
 
 if TYPE_CHECKING:
     from .cameras import CameraHubConfigEntry, CameraRuntime
+    from .vendors.base import Limitation
 
 
 class LimitationRepairFlow(RepairsFlow):
@@ -20,6 +22,9 @@ class LimitationRepairFlow(RepairsFlow):
     def __init__(self, entry_id: str, camera_id: str | None) -> None:
         self._entry_id = entry_id
         self._camera_id = camera_id
+        # What the form showed: a confirmation consents to that (e.g. one certificate), not to
+        # whatever the limitation became since.
+        self._shown: Limitation | None = None
 
     async def async_step_init(self, user_input: dict[str, str] | None = None) -> RepairsFlowResult:
         # HA passes the issue id as input here; the user has not confirmed anything yet.
@@ -40,10 +45,12 @@ class LimitationRepairFlow(RepairsFlow):
             return self.async_abort(reason="not_loaded")
         errors: dict[str, str] = {}
         if user_input is not None:
+            if self._shown is not None and self._shown.accept is not None:
+                self._shown.accept()
             if await camera.coordinator.async_retry_limited():
                 return self.async_create_entry(data={})
             errors["base"] = "still_refused"
-        limitation = camera.backend.limitation
+        limitation = self._shown = camera.backend.limitation
         placeholders = {"name": camera.coordinator.title, **(limitation.placeholders if limitation else {})}
         return self.async_show_form(
             step_id="confirm",

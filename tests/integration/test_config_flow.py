@@ -22,6 +22,7 @@ from custom_components.camera_hub.const import (
 from custom_components.camera_hub.vendors import BRANDS
 from custom_components.camera_hub.vendors.tapo.const import (
     CONF_ADVANCED,
+    CONF_CERT_PIN,
     CONF_CLOUD_PASSWORD,
     CONF_CONTROL_METHOD,
     CONF_CONTROL_PORT,
@@ -93,6 +94,9 @@ async def test_tapo_creates_an_entry_per_firmware(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Tapo C200"
     assert result["result"].unique_id == sim_mac(sim)
+    # The control API's certificate is pinned on first contact; KLAP is plain HTTP, nothing to pin.
+    certificate = (await sim_state(hass, sim))["control_certificate_sha256"]
+    pin = {} if firmware == "klap" else {CONF_CERT_PIN: certificate}
     assert result["data"] == {
         CONF_HOST: sim.host,
         CONF_USERNAME: USERNAME,
@@ -103,6 +107,7 @@ async def test_tapo_creates_an_entry_per_firmware(
         CONF_RTSP_PORT: sim.info["rtsp_port"],
         CONF_BRAND: "tapo",
         CONF_CONTROL_METHOD: method,
+        **pin,
     }
     await hass.async_block_till_done()
     assert result["result"].state is ConfigEntryState.LOADED
@@ -277,7 +282,13 @@ async def test_reauth_cloud_password(hass: HomeAssistant, camsim: StartSim) -> N
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
-    assert entry.data == {**old_data, CONF_CLOUD_PASSWORD: CLOUD_PASSWORD, CONF_CONTROL_METHOD: "kasa"}
+    certificate = (await sim_state(hass, sim))["control_certificate_sha256"]  # pinned on this first contact
+    assert entry.data == {
+        **old_data,
+        CONF_CLOUD_PASSWORD: CLOUD_PASSWORD,
+        CONF_CONTROL_METHOD: "kasa",
+        CONF_CERT_PIN: certificate,
+    }
     assert entry.state == ConfigEntryState.LOADED
     await unload(hass, entry)
 
@@ -304,7 +315,8 @@ async def test_reauth_camera_account(hass: HomeAssistant, camsim: StartSim) -> N
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
-    assert entry.data == {**old_data, CONF_PASSWORD: PASSWORD}
+    certificate = (await sim_state(hass, sim))["control_certificate_sha256"]  # pinned on this first contact
+    assert entry.data == {**old_data, CONF_PASSWORD: PASSWORD, CONF_CERT_PIN: certificate}
     assert entry.state == ConfigEntryState.LOADED
     await unload(hass, entry)
 

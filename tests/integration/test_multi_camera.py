@@ -33,7 +33,7 @@ from custom_components.camera_hub.const import (
 from custom_components.camera_hub.vendors import BRANDS
 from custom_components.camera_hub.vendors.base import BrandSpec, CameraBackend, DeviceIdentity, Hub
 from custom_components.camera_hub.vendors.tapo.backend import TapoBackend
-from custom_components.camera_hub.vendors.tapo.connection import tapo_backend, tapo_http_session
+from custom_components.camera_hub.vendors.tapo.connection import tapo_backend
 from tests.helpers.camsim import Sim
 
 from .conftest import StartSim, entry_data, setup_entry, sim_state, state_of, unload
@@ -53,9 +53,9 @@ class AccountConnection:
     opened: list[AccountConnection] = []  # noqa: RUF012 - the test's handle on the live connection
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-        session = tapo_http_session(hass)
+        # Each backend has its own HTTP session: it checks that camera's own pinned certificate.
         self.backends: dict[str, TapoBackend] = {
-            camera_id: tapo_backend(hass, data, session) for camera_id, data in entry.data["cameras"].items()
+            camera_id: tapo_backend(hass, data) for camera_id, data in entry.data["cameras"].items()
         }
         self.reported = set(entry.data["reported"])
         self.hub = Hub(

@@ -253,11 +253,15 @@ class Limitation:
     these `placeholders`), calls `CameraBackend.async_retry_limited` every `retry_interval` and when the
     owner confirms the repair, and reloads the entry once it worked. The issue's `fix_flow` in
     strings.json has a `confirm` step and a `still_refused` error (the retry did not help).
+
+    `accept`, when set, is what the owner's confirmation consents to before that retry (Tapo: trust
+    the camera's new certificate); the periodic retries never call it.
     """
 
     issue: str
     placeholders: Mapping[str, str] = field(default_factory=dict)
     retry_interval: timedelta = timedelta(minutes=15)
+    accept: Callable[[], None] | None = None
 
 
 # --- video sources: how a camera's picture is had -------------------------------------------

@@ -2,6 +2,7 @@
 
 - backend.py     TapoBackend: the camera behind the CameraBackend protocol (stream-only fallback)
 - control.py     the control API's login chain and its lockout budget
+- pinning.py     the control API's certificate, pinned on first contact (trust on first use)
 - onvif.py       stream URIs, PTZ and motion events over ONVIF
 - connection.py  the entry's Connection: HA's executor and HTTP session for the backend
 - flow.py        the config-flow steps (connection doctor, DHCP, stream-only, reauth, reconfigure)
@@ -12,7 +13,7 @@ from __future__ import annotations
 from ...const import UPDATE_INTERVAL
 from ..base import BrandSpec
 from .connection import TapoConnection
-from .const import CONF_CLOUD_PASSWORD
+from .const import CONF_CERT_PIN, CONF_CLOUD_PASSWORD
 from .flow import BRAND, TapoFlow
 
 TAPO = BrandSpec(
@@ -22,7 +23,12 @@ TAPO = BrandSpec(
     update_interval=UPDATE_INTERVAL,
     reauth_step="tapo_reauth",
     reconfigure_step="tapo_reconfigure",
-    to_redact=frozenset({CONF_CLOUD_PASSWORD}),  # the TP-Link account: control API and cloud
+    to_redact=frozenset(
+        {
+            CONF_CLOUD_PASSWORD,  # the TP-Link account: control API and cloud
+            CONF_CERT_PIN,  # identifies the camera; the backend's part shows its first digits
+        }
+    ),
 )
 
 __all__ = ["TAPO", "TapoFlow"]

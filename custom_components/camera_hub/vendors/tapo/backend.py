@@ -4,6 +4,9 @@ Connecting tries the control login chain (control.py) with the cloud password, t
 the camera account. When no control login works but the streams do, the camera runs in
 stream-only mode: live view, and pan/tilt, presets and motion events through ONVIF where the camera
 offers them. `async_retry_control` upgrades a stream-only camera later without a restart.
+
+The control API's certificate is pinned on first contact (pinning.py): one the camera presents later
+that differs puts the camera in stream-only mode too, until its owner accepts it in the repair.
 """
 
 from __future__ import annotations
@@ -35,9 +38,10 @@ from ..base import (
     Unsubscribe,
     VideoSource,
 )
-from .const import CONTROL_RETRY_INTERVAL, ISSUE_CONTROL_REFUSED, ControlMethod
-from .control import ControlSession, Discovery, Request, RunBlocking, open_control
+from .const import CONTROL_RETRY_INTERVAL, ISSUE_CERTIFICATE_CHANGED, ISSUE_CONTROL_REFUSED, ControlMethod
+from .control import ControlSession, Discovery, Request, open_control
 from .onvif import OnvifClient
+from .pinning import CertificateChanged, CertificatePin, RunBlocking, short
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,6 +70,7 @@ class TapoSettings:
     onvif_port: int = 2020
     rtsp_port: int = 554
     control_method: ControlMethod | None = None
+    certificate_pin: str | None = None  # SHA-256 of the control API's certificate, once pinned
 
 
 def with_credentials(url: str, username: str, password: str) -> str:
@@ -116,12 +121,20 @@ class TapoBackend:
         http_session: Any = None,
         event_loop_owner: Any = None,
         discovery: Discovery | None = None,
+        pin: CertificatePin | None = None,
+        on_certificate_changed: Callable[[], None] | None = None,
     ) -> None:
+        """`http_session` carries python-kasa's logins; when `pin` is given it is the pin that
+        session's connector checks, and the backend closes the session with itself.
+        `on_certificate_changed` is told once when a running control session meets another
+        certificate (the entry reloads, and comes back stream-only with the repair)."""
         self.settings = settings
         self._discovery = discovery
         self._run_blocking = run_blocking
         self._http_session = http_session
         self._event_loop_owner = event_loop_owner
+        self.pin = pin
+        self._on_certificate_changed = on_certificate_changed
         self._control: ControlSession | None = None
         self._onvif: OnvifClient | None = None
         self._stream_urls = {stream: CachedStreamUrl(self._lookup_factory(stream)) for stream in STREAM_PATHS}
@@ -171,6 +184,7 @@ class TapoBackend:
             http_session=self._http_session,
             event_loop_owner=self._event_loop_owner,
             discovery=self._discovery,
+            pin=self.pin,
         )
         self.control_method = self._control.method
         self.control_error = None
@@ -231,9 +245,22 @@ class TapoBackend:
 
     @property
     def limitation(self) -> Limitation | None:
-        """Stream-only mode: the owner turns on Third-Party Compatibility, control logins then work."""
+        """Stream-only mode: the owner turns on Third-Party Compatibility, control logins then work;
+        or, after a certificate change, accepts the new certificate."""
         if self.control_method is not ControlMethod.STREAM_ONLY:
             return None
+        if isinstance(changed := self.control_error, CertificateChanged) and self.pin is not None:
+            return Limitation(
+                issue=ISSUE_CERTIFICATE_CHANGED,
+                placeholders={
+                    "host": self.settings.host,
+                    "pinned": short(changed.pinned),
+                    "presented": short(changed.presented),
+                },
+                retry_interval=CONTROL_RETRY_INTERVAL,
+                # Exactly the certificate the owner was shown, not whichever comes next.
+                accept=partial(self.pin.trust, changed.presented),
+            )
         return Limitation(
             issue=ISSUE_CONTROL_REFUSED,
             placeholders={"host": self.settings.host},
@@ -248,6 +275,9 @@ class TapoBackend:
             "control_method": self.control_method.value,
             "control_error": str(self.control_error) if self.control_error else None,
             "onvif": self.onvif_available,
+            # Not a secret, but a fingerprint identifies the device: its first digits only.
+            "certificate_pin": short(self.pin.trusted) if self.pin and self.pin.trusted else None,
+            "certificate_changed": isinstance(self.control_error, CertificateChanged),
         }
 
     def _capabilities(self) -> Capabilities:
@@ -275,6 +305,8 @@ class TapoBackend:
             await self._control.close()
         if self._onvif is not None:
             await self._onvif.close()
+        if self.pin is not None and self._http_session is not None:
+            await self._http_session.close()
 
     @property
     def settings_to_store(self) -> TapoSettings:
@@ -286,7 +318,13 @@ class TapoBackend:
     async def _call(self, requests: list[Request]) -> list[tuple[dict[str, Any], int]]:
         if self._control is None:
             raise NotSupported("the camera's control API is not available (stream-only mode)")
-        return await self._control.call_many(requests)
+        try:
+            return await self._control.call_many(requests)
+        except CertificateChanged:
+            if self._on_certificate_changed is not None:
+                on_changed, self._on_certificate_changed = self._on_certificate_changed, None
+                on_changed()
+            raise
 
     async def _command(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         [(result, code)] = await self._call([(method, params)])

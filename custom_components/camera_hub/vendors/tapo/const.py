@@ -12,6 +12,9 @@ CONF_ONVIF_PORT: Final = "onvif_port"
 CONF_RTSP_PORT: Final = "rtsp_port"
 CONF_CONTROL_METHOD: Final = "control_method"
 CONF_ADVANCED: Final = "advanced"
+# SHA-256 (hex) of the control API's certificate, pinned on first contact (pinning.py); absent in
+# entries older than pinning, which pin on their next contact.
+CONF_CERT_PIN: Final = "certificate_sha256"
 
 DEFAULT_CONTROL_PORT: Final = 443
 DEFAULT_ONVIF_PORT: Final = 2020
@@ -22,6 +25,7 @@ DEFAULT_RTSP_PORT: Final = 554
 CONTROL_RETRY_INTERVAL: Final = timedelta(minutes=15)
 
 ISSUE_CONTROL_REFUSED: Final = "control_refused"
+ISSUE_CERTIFICATE_CHANGED: Final = "certificate_changed"
 
 
 class ControlMethod(StrEnum):

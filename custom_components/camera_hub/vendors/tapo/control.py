@@ -14,7 +14,8 @@ logins for 30 minutes), so the chain spends that budget carefully:
   spends two (its own probe, then the challenge);
 - pytapo's own retries are off (`retryStok=False`): one failed login stays one failed login;
 - a rejected password stops the chain at once: the next method would only count another failure;
-- only "this firmware does not speak that" moves on to the next method.
+- only "this firmware does not speak that" moves on to the next method;
+- a certificate other than the pinned one (pinning.py) stops the chain before any login is sent.
 
 All pytapo calls block, constructor included (it probes and logs in), so they run through the
 `run_blocking` callable the integration passes in (HA's executor).
@@ -25,7 +26,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,16 +33,21 @@ import requests
 from kasa import AuthenticationError, Credentials, Device, DeviceConfig, KasaException
 from kasa.deviceconfig import DeviceConnectionParameters, DeviceEncryptionType, DeviceFamily
 from kasa.exceptions import SmartErrorCode
-from kasa.httpclient import get_cookie_jar
 from pytapo import Tapo
 from pytapo.transport.tpap.tpap import discover_login, legacy_login_offered, tpap_from_discover
 
 from ..base import AuthFailed, CameraHubError, ControlUnsupported, LockedOut, Unreachable
 from .const import ControlMethod
+from .pinning import (
+    CertificateChanged,
+    CertificatePin,
+    RunBlocking,
+    async_check_presented,
+    certificate_change_in,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
-type RunBlocking = Callable[..., Awaitable[Any]]
 type Request = tuple[str, dict[str, Any]]
 
 _SUSPENDED = re.compile(r"Temporary Suspension: Try again in (\d+) seconds")
@@ -81,6 +86,8 @@ def classify_pytapo_error(err: Exception) -> CameraHubError:
 
 
 def classify_kasa_error(err: Exception) -> CameraHubError:
+    if (changed := certificate_change_in(err)) is not None:
+        return changed
     if isinstance(err, AuthenticationError):
         if getattr(err, "error_code", None) in (SmartErrorCode.DEVICE_BLOCKED, SmartErrorCode.SYSTEM_BLOCKED):
             return LockedOut(30 * 60)
@@ -196,14 +203,6 @@ def _note_suspension(host: str, err: CameraHubError) -> None:
         _suspended_until[host] = time.monotonic() + err.seconds_left
 
 
-def http_cookie_jar() -> Any:
-    """The cookie jar python-kasa itself would use (cookies on bare IP addresses, unquoted).
-
-    For the caller's own aiohttp session, which python-kasa then uses without closing it.
-    """
-    return get_cookie_jar()
-
-
 async def _login_kasa(host: str, port: int, cloud_password: str, session: Any) -> KasaSession:
     config = DeviceConfig(
         host,
@@ -268,11 +267,19 @@ async def _attempts_for_new_camera(
     return ["pytapo", "kasa"]  # the older hashed login
 
 
+# pytapo logins over HTTPS, whose certificate is checked before the login (pinning.py): not "auto"
+# (no discover answer: a KLAP camera on plain HTTP) nor "klap".
+_PYTAPO_HTTPS_ATTEMPTS = {"pytapo", "tpap"}
+
+
 async def _attempt(
     attempt: str, host: str, port: int, cloud_password: str, run_blocking: RunBlocking, extras: dict[str, Any]
 ) -> ControlSession:
     if attempt == "kasa":
         return await _login_kasa(host, port, cloud_password, extras["http_session"])
+    pin: CertificatePin | None = extras["pin"]
+    if pin is not None and attempt in _PYTAPO_HTTPS_ATTEMPTS:
+        await async_check_presented(host, port, pin, run_blocking)
     transport = None if attempt == "auto" else attempt
     return await _login_pytapo(
         host, port, cloud_password, transport, run_blocking, extras["event_loop_owner"]
@@ -289,21 +296,25 @@ async def open_control(
     http_session: Any = None,
     event_loop_owner: Any = None,
     discovery: Discovery | None = None,
+    pin: CertificatePin | None = None,
 ) -> ControlSession:
     """Log in with the first method that works. Raises the first decisive error, or ControlUnsupported.
 
     Lockout budget (Tapo cameras suspend logins after about five failed login-phase requests in a
     row): a known camera gets exactly one login with its known method; a new one gets one discover
     probe, then the logins its answer allows. A rejected password always stops the chain: trying
-    another method would only spend the budget the user needs to type the right one.
+    another method would only spend the budget the user needs to type the right one. A changed
+    certificate stops it too: every other method would talk to the same impostor.
     """
     _check_not_suspended(host)
-    extras = {"http_session": http_session, "event_loop_owner": event_loop_owner}
+    extras = {"http_session": http_session, "event_loop_owner": event_loop_owner, "pin": pin}
     tried: list[str] = []
     if known is not None and known in _KNOWN_ATTEMPTS:
         tried.append(_KNOWN_ATTEMPTS[known])
         try:
             return await _attempt(tried[0], host, port, cloud_password, run_blocking, extras)
+        except CertificateChanged:
+            raise
         except ControlUnsupported:
             _LOGGER.debug("%s no longer speaks its known control login %s", host, known)
         except LockedOut as err:
@@ -313,6 +324,8 @@ async def open_control(
     for attempt in (a for a in attempts if a not in tried):
         try:
             return await _attempt(attempt, host, port, cloud_password, run_blocking, extras)
+        except CertificateChanged:
+            raise
         except ControlUnsupported:
             _LOGGER.debug("control login %s not understood by %s", attempt, host)
             tried.append(attempt)

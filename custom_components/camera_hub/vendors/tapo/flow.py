@@ -22,7 +22,7 @@ from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from ...const import CONF_AUTH_FAILED, CONF_BRAND
 from ..base import AuthFailed, CameraHubError, LockedOut, Unreachable
 from .backend import TapoBackend
-from .connection import tapo_backend, tapo_http_session
+from .connection import learned_pin, tapo_backend
 from .const import (
     CONF_ADVANCED,
     CONF_CLOUD_PASSWORD,
@@ -83,9 +83,7 @@ async def validate_tapo(
     Returns the connected (then closed) backend, or form errors and their placeholders.
     `discovery` keeps the camera's login probe answer between attempts of one flow.
     """
-    # A flow belongs to no entry, so HA would keep this session until it stops: it is let go here.
-    http_session = tapo_http_session(hass, auto_cleanup=False)
-    backend = tapo_backend(hass, data, http_session, discovery)
+    backend = tapo_backend(hass, data, discovery)
     try:
         await backend.async_connect(check_stream=True)
     except AuthFailed as err:
@@ -99,7 +97,6 @@ async def validate_tapo(
         return None, {"base": "unknown"}, {}
     finally:
         await backend.async_close()
-        http_session.detach()
     return backend, {}, {}
 
 
@@ -138,6 +135,7 @@ class TapoFlow(ConfigFlow):
                     **data,
                     CONF_BRAND: BRAND,
                     CONF_CONTROL_METHOD: backend.control_method.value,
+                    **learned_pin(backend),  # first contact: the certificate every later one must show
                 }
                 self._tapo_pending_title = backend.identity.name
                 if backend.control_method is ControlMethod.STREAM_ONLY:
@@ -211,7 +209,12 @@ class TapoFlow(ConfigFlow):
             if backend is not None:
                 await self.async_set_unique_id(format_mac(backend.identity.mac))
                 self._abort_if_unique_id_mismatch(reason="wrong_camera")
-                updated = {**entry.data, **user_input, CONF_CONTROL_METHOD: backend.control_method.value}
+                updated = {
+                    **entry.data,
+                    **user_input,
+                    CONF_CONTROL_METHOD: backend.control_method.value,
+                    **learned_pin(backend),
+                }
                 return self.async_update_reload_and_abort(entry, data=_without_rejection(updated))
         return self.async_show_form(
             step_id=step_id, data_schema=schema, errors=errors, description_placeholders=placeholders
@@ -233,7 +236,7 @@ class TapoFlow(ConfigFlow):
                 await self.async_set_unique_id(format_mac(backend.identity.mac))
                 self._abort_if_unique_id_mismatch(reason="wrong_camera")
                 return self.async_update_reload_and_abort(
-                    entry, data=_without_rejection({**entry.data, **changes})
+                    entry, data=_without_rejection({**entry.data, **changes, **learned_pin(backend)})
                 )
         schema = vol.Schema(
             {
