@@ -20,7 +20,12 @@ import pytest
 
 from camsim import timestamp
 from custom_components.camera_hub.streaming.frames import FrameHub
-from custom_components.camera_hub.streaming.webrtc import WebRtcError, WebRtcServer
+from custom_components.camera_hub.streaming.webrtc import (
+    IceServer,
+    IceServerHealth,
+    WebRtcError,
+    WebRtcServer,
+)
 from scripts.lib.hass import ROOT
 from scripts.lib.webrtc_client import WebRtcViewer
 from tests.helpers.camsim import Sim, running_sim
@@ -243,3 +248,42 @@ async def test_a_viewer_that_vanishes_without_bye_is_closed(
             browser.kill()
             await browser.wait()
         await server.async_close_all()
+
+
+class _Blackhole(asyncio.DatagramProtocol):
+    """A STUN server behind a firewall that drops replies: requests arrive, nothing answers."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.requests += 1
+
+
+async def test_a_stun_server_that_never_answers_is_left_out_of_later_answers(
+    hub: FrameHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiortc waits for STUN before answering; a server that never answers must cost that wait once,
+    not on every live view (HA hands out its default STUN server even to offline homes)."""
+    blackhole = _Blackhole()
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: blackhole, local_addr=("127.0.0.1", 0)
+    )
+    stun = IceServer(urls=f"stun:127.0.0.1:{transport.get_extra_info('sockname')[1]}")
+    server = WebRtcServer(hub, ice_health=IceServerHealth())
+    viewers = [WebRtcViewer(), WebRtcViewer()]
+    try:
+        first = await server.async_answer(await viewers[0].offer(), "first", [stun])
+        asked_first = blackhole.requests
+        second = await server.async_answer(await viewers[1].offer(), "second", [stun])
+    finally:
+        transport.close()
+        for viewer in viewers:
+            await viewer.close()
+        await server.async_close_all()
+    assert asked_first > 0, "the first answer asked the STUN server"
+    assert blackhole.requests == asked_first, "the second answer did not ask it again"
+    assert " typ host" in first
+    assert " typ host" in second
+    said = [r.getMessage() for r in caplog.records if "gave no candidate" in r.getMessage()]
+    assert len(said) == 1, said

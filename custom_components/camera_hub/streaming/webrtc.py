@@ -15,6 +15,9 @@ checking feasibility, shared/notes/ENVIRONMENT.md):
   playing a GOP behind.
 - The browser's keyframe requests (PLI) cannot be honoured by passthrough: the GOP cache is what makes
   joining fast.
+- aiortc gathers every candidate before it answers, waiting up to 5 s for STUN and TURN servers. One
+  that did not answer (outbound UDP blocked, an offline home) is left out for `ICE_SERVER_RETRY`
+  instead of costing every live view those seconds (`IceServerHealth`); it gave no candidate anyway.
 
 No Home Assistant imports: camera.py turns answers and errors into HA's WebRTC messages.
 """
@@ -55,6 +58,64 @@ MAX_SESSIONS = 20
 # A viewer whose ICE has not connected by then is given up (a browser that left before connecting
 # never says so: aiortc would wait for more remote candidates forever).
 CONNECT_TIMEOUT = 30.0
+# How long a STUN/TURN server that gave no candidate is left out of gathering before it is asked again.
+ICE_SERVER_RETRY = 600.0
+
+
+class IceServerHealth:
+    """Which STUN/TURN servers answered the last gathering; those that did not are left out for a while.
+
+    A server is judged by the candidate type it exists for: STUN gives `srflx`, TURN gives `relay`.
+    Shared by every camera's server in this process (they all reach the same servers).
+    """
+
+    def __init__(self, retry_after: float = ICE_SERVER_RETRY) -> None:
+        self._retry_after = retry_after
+        self._silent_until: dict[str, float] = {}
+
+    def usable(self, servers: Iterable[IceServer]) -> list[IceServer]:
+        now = time.monotonic()
+        return [s for s in servers if all(self._silent_until.get(url, 0.0) <= now for url in _urls(s))]
+
+    def record(self, servers: Iterable[IceServer], local_sdp: str) -> None:
+        """Judge the servers asked by the candidates in our answer (aiortc asks the first of each kind)."""
+        gathered = {kind for kind in ("srflx", "relay") if f" typ {kind}" in local_sdp}
+        for kind, url in _first_stun_and_turn(servers):
+            if kind in gathered:
+                self._silent_until.pop(url, None)
+            elif url not in self._silent_until or self._silent_until[url] <= time.monotonic():
+                _LOGGER.info(
+                    "%s server %s gave no candidate within aiortc's wait; live views leave it out for "
+                    "%.0f min (outbound UDP blocked?)",
+                    "STUN" if kind == "srflx" else "TURN",
+                    url.split("?")[0],
+                    self._retry_after / 60,
+                )
+                self._silent_until[url] = time.monotonic() + self._retry_after
+
+
+ICE_SERVER_HEALTH = IceServerHealth()
+
+
+def _urls(server: IceServer) -> list[str]:
+    return [server.urls] if isinstance(server.urls, str) else list(server.urls)
+
+
+def _first_stun_and_turn(servers: Iterable[IceServer]) -> list[tuple[str, str]]:
+    """(candidate type, url) of the STUN and TURN server aiortc will ask: the first of each."""
+    found: dict[str, str] = {}
+    for server in servers:
+        for url in _urls(server):
+            kind = (
+                "srflx"
+                if url.startswith(("stun:", "stuns:"))
+                else "relay"
+                if url.startswith(("turn:", "turns:"))
+                else None
+            )
+            if kind is not None:
+                found.setdefault(kind, url)
+    return list(found.items())
 
 
 class WebRtcError(Exception):
@@ -139,9 +200,11 @@ class WebRtcServer:
         max_sessions: int = MAX_SESSIONS,
         connect_timeout: float = CONNECT_TIMEOUT,
         replay_gop: bool = True,
+        ice_health: IceServerHealth | None = None,
     ) -> None:
         self._hub = hub
         self._replay_gop = replay_gop
+        self._ice_health = ice_health or ICE_SERVER_HEALTH
         self._connect_timeout = connect_timeout
         self._name = name
         self._max_sessions = max_sessions
@@ -175,7 +238,8 @@ class WebRtcServer:
                 "choose the HLS live view in the camera's options",
             )
         offer = _parse_offer(offer_sdp)
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=_aiortc_ice_servers(ice_servers)))
+        servers = self._ice_health.usable(ice_servers)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=_aiortc_ice_servers(servers)))
         subscription_cm = self._hub.packets(replay=self._replay_gop)
         subscription = await subscription_cm.__aenter__()
         session = _Session(session_id, pc, HubVideoTrack(subscription))
@@ -186,6 +250,7 @@ class WebRtcServer:
         except BaseException:
             await self._async_close(session_id)
             raise
+        self._ice_health.record(servers, answer)
         session.watchdog = asyncio.create_task(self._give_up_unless_connected(session))
         return answer
 
