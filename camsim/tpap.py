@@ -399,13 +399,24 @@ class TpapEndpoint:
     def __init__(self, device: TapoDevice, call_api: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         self._device = device
         self._call_api = call_api
-        # Registration happens once, as when the app provisions the camera: the device keeps only
-        # (salt, iterations, w0, L). The passcode is md5_hex(cloud password), the app's first candidate.
-        self._verifier = Verifier.register(
-            md5_hex(device.config.cloud_password), secrets.token_bytes(SALT_BYTES), PBKDF2_ITERATIONS
-        )
+        # Registration happens when the app provisions the camera (and again when the owner changes
+        # the cloud password): the device keeps only (salt, iterations, w0, L). The passcode is
+        # md5_hex(cloud password), the app's first candidate.
+        self._registered_for = ""
+        self._registration: Verifier | None = None
+        self._verifier  # noqa: B018 - register now, not during the first login
         self._pending: list[PendingRegistration] = []
         self._sessions: dict[str, Session] = {}
+
+    @property
+    def _verifier(self) -> Verifier:
+        password = self._device.config.cloud_password
+        if self._registration is None or password != self._registered_for:
+            self._registration = Verifier.register(
+                md5_hex(password), secrets.token_bytes(SALT_BYTES), PBKDF2_ITERATIONS
+            )
+            self._registered_for = password
+        return self._registration
 
     # --- the interface the control server uses ---------------------------------------------
 
