@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..malformed import JSON_FAULTS
 from . import catalog
 
 REQUEST_LOG_SIZE = 500
@@ -146,6 +147,15 @@ class Fault:
 
 
 @dataclass
+class Malformed:
+    """The next `count` replies to paths starting with `path` come broken (camsim.malformed's kinds)."""
+
+    count: int
+    path: str
+    kind: str
+
+
+@dataclass
 class Pending:
     """A login waiting for its emailed code: the candidate the client holds, and the code once sent."""
 
@@ -187,6 +197,7 @@ class Account:
         self._locked_until = 0.0
         self._calendar_calls: dict[str, float] = {}
         self._faults: list[Fault] = []
+        self._malformed: list[Malformed] = []
         self._seed_events()
 
     # --- cameras and events ---------------------------------------------------------------------------
@@ -388,6 +399,14 @@ class Account:
                 return fault.error()
         return None
 
+    def malformed_reply(self, path: str) -> str | None:
+        """How to break the reply to `path` (a `malform` fault), or None to send it as it is."""
+        for fault in self._malformed:
+            if fault.count > 0 and path.startswith(fault.path):
+                fault.count -= 1
+                return fault.kind
+        return None
+
     def record(self, method: str, path: str, status: int) -> None:
         self.counters.requests_total += 1
         self.counters.per_path[path] += 1
@@ -458,6 +477,12 @@ class Account:
                     int(spec.get("count", 1)), str(spec.get("path", "/")), int(spec.get("status", 500)), None
                 )
             )
+        if "malform" in body:
+            spec = _object(body["malform"], "malform")
+            kind = str(spec.get("kind", "truncated"))
+            if kind not in JSON_FAULTS:
+                raise ValueError(f"malform.kind must be one of {', '.join(JSON_FAULTS)}")
+            self._malformed.append(Malformed(int(spec.get("count", 1)), str(spec.get("path", "/")), kind))
         if "mfa" in body:
             self.config.mfa = bool(body["mfa"])
             if self.config.mfa:
@@ -473,6 +498,7 @@ class Account:
 
     def _clear_faults(self) -> None:
         self._faults.clear()
+        self._malformed.clear()
         self._failures = 0
         self._locked_until = 0.0
         self._calendar_calls.clear()
@@ -481,6 +507,7 @@ class Account:
 
 _STATE_KEYS = frozenset(
     {"add_event", "expire_tokens", "rate_limit", "mfa", "subscription", "events_key", "expire_links", "fail"}
+    | {"malform"}
 )
 
 

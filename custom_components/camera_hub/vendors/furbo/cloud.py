@@ -73,6 +73,10 @@ PUBLIC_KEY = (
 APP_AUTHORIZATION = "Basic dG9tb2Z1bnJkOmhhcHB5UGV0MTIz"
 USER_AGENT = "okhttp/4.12.0"
 TIMEOUT = aiohttp.ClientTimeout(total=20)
+# The API's answers are a few KB (an event page of 200 events ~100 KB), its pictures ~100 KB; anything
+# far beyond is a broken or hostile answer, refused before it fills memory.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+MAX_PICTURE_BYTES = 16 * 1024 * 1024
 EVENTS_LIMIT = 200
 MEDIA_CHUNK = 64 * 1024
 
@@ -198,7 +202,7 @@ class FurboClient:
                 f"{base}{path}", headers=headers, timeout=TIMEOUT, ssl=self._ssl, **body
             ) as response:
                 status = response.status
-                data = await response.json(content_type=None)
+                data = json.loads(await read_capped(response, MAX_ANSWER_BYTES, f"Furbo's answer on {path}"))
         except (aiohttp.ClientError, TimeoutError, ValueError) as err:
             raise FurboUnreachable(f"Furbo did not answer on {path}: {type(err).__name__}") from err
         if not isinstance(data, dict):
@@ -404,10 +408,24 @@ class FurboClient:
 
 
 async def read_all(response: aiohttp.ClientResponse) -> bytes:
+    """A media link's body (an event's picture), at most MAX_PICTURE_BYTES."""
     try:
-        return await response.read()
+        return await read_capped(response, MAX_PICTURE_BYTES, "a Furbo media link's answer")
     finally:
         response.release()
+
+
+async def read_capped(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
+    """The body, refused past `limit` bytes: aiohttp's read() keeps whatever the server sends, so a
+    broken or hostile answer could fill HA's memory."""
+    if response.content_length is not None and response.content_length > limit:
+        raise FurboUnreachable(f"{what} is larger than {limit // (1024 * 1024)} MB")
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > limit:
+            raise FurboUnreachable(f"{what} is larger than {limit // (1024 * 1024)} MB")
+    return bytes(body)
 
 
 async def chunks(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:

@@ -1,0 +1,164 @@
+"""Malformed replies from cameras and clouds (issue 14, "Bad input"): a clear error, no hang, bounded memory.
+
+The simulators break their replies on purpose (camsim/malformed.py): an RTSP server that answers with
+garbage or lies in its SDP, in front of a real camsim stream, read by the frame hub (streaming/frames.py,
+PyAV); furbosim's `malform` fault (truncated JSON, wrong types, an HTML page, a 64 MB body) read by
+the Furbo client, in the config flow and in a loaded entry. No test bounds its waits itself: the code
+under test must end each wait (PyAV's open/read timeouts and the hub's snapshot wait, the clients'
+request timeouts and size caps); pytest's global timeout only catches a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from homeassistant import config_entries
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from camsim.malformed import RTSP_MODES, RtspLiar
+from custom_components.camera_hub.const import DOMAIN
+from custom_components.camera_hub.streaming.frames import FrameHub
+from custom_components.camera_hub.vendors.furbo.cloud import MAX_ANSWER_BYTES
+from custom_components.camera_hub.vendors.furbo.connection import async_client
+from custom_components.camera_hub.vendors.furbo.errors import FurboUnreachable
+from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
+from tests.helpers.camsim import running_sim
+
+from .conftest import sim_inject
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+LOGIN_PATH = "/v5/account/read/login"
+JPEG_START = b"\xff\xd8"
+WORKER_PREFIX = "camera_hub frames"
+
+
+# --- RTSP: garbage and lying SDP through the frame hub -------------------------------------------
+
+
+@pytest.fixture
+def camera() -> Iterator[Sim]:
+    with running_sim("--gop", "0.5", "--fps", "10", "--size", "320x180") as sim:
+        yield sim
+
+
+async def snapshot_through(liar: RtspLiar) -> tuple[bytes | None, bool]:
+    """One snapshot from a frame hub reading the liar: (JPEG or None, whether the hub saw a failed open)."""
+    failed_open = asyncio.Event()
+
+    async def url() -> str:
+        return liar.url(userinfo="camuser:campass")
+
+    hub = FrameHub(url, linger=0, on_upstream_error=failed_open.set)
+    try:
+        frame = await hub.snapshot(max_age=0)
+    finally:
+        await hub.async_stop()
+    return (frame.jpeg if frame else None), failed_open.is_set()
+
+
+async def test_rtsp_garbage_and_lying_sdp_end_in_no_picture_or_a_real_one(camera: Sim) -> None:
+    """Every lie at once (each its own hub): each snapshot ends by itself, with no picture where the
+    stream cannot be read, the camera's picture where in-band parameter sets make up for the SDP."""
+    upstream = (camera.host, int(camera.info["rtsp_port"]))
+    liars = {mode: RtspLiar(upstream, mode) for mode in RTSP_MODES}
+    for liar in liars.values():
+        await liar.start()
+    try:
+        results = dict(
+            zip(
+                liars, await asyncio.gather(*(snapshot_through(liar) for liar in liars.values())), strict=True
+            )
+        )
+    finally:
+        for liar in liars.values():
+            await liar.stop()
+
+    for mode, liar in liars.items():
+        assert liar.connections >= 1, mode
+    # Unreadable at the RTSP level: the open fails, which the hub reports (it invalidates the URL).
+    for mode in ("garbage", "sdp_no_media", "sdp_overlong"):
+        picture, failed_open = results[mode]
+        assert picture is None, mode
+        assert failed_open, mode
+    # Readable sessions with a lying description: a real picture, or none — never a broken one.
+    for mode in ("sdp_codec", "sdp_params"):
+        picture, _ = results[mode]
+        assert picture is None or picture.startswith(JPEG_START), mode
+    assert not [t for t in threading.enumerate() if t.name.startswith(WORKER_PREFIX)]
+
+
+# --- Furbo: malformed cloud answers --------------------------------------------------------------
+
+
+@pytest.fixture
+async def furbo(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Sim]:
+    sim = await hass.async_add_executor_job(lambda: start_furbo_sim("--no-mfa", "--devices", "dog"))
+    for key, value in sim.info["env"].items():
+        monkeypatch.setenv(key, value)
+    yield sim
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.async_add_executor_job(stop_sim, sim)
+
+
+async def furbo_login(hass: HomeAssistant, sim: Sim) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "furbo"})
+    return dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"email": sim.info["email"], "password": sim.info["password"]}
+        )
+    )
+
+
+@pytest.mark.parametrize("kind", ["truncated", "wrong_types", "not_json", "huge"])
+async def test_furbo_login_answer_malformed_is_cannot_connect(
+    hass: HomeAssistant, furbo: Sim, kind: str
+) -> None:
+    await sim_inject(hass, furbo, malform={"path": LOGIN_PATH, "kind": kind})
+
+    result = await furbo_login(hass, furbo)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+async def test_furbo_client_refuses_an_answer_over_its_cap(hass: HomeAssistant, furbo: Sim) -> None:
+    """aiohttp keeps whatever a server sends; the client stops reading past MAX_ANSWER_BYTES."""
+    await sim_inject(hass, furbo, malform={"path": LOGIN_PATH, "kind": "huge"})
+    client = await async_client(hass)
+
+    with pytest.raises(FurboUnreachable, match=f"larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MB"):
+        await client.async_login(str(furbo.info["email"]), client.encrypt(str(furbo.info["password"])), "id")
+
+
+@pytest.mark.parametrize("kind", ["truncated", "wrong_types", "huge"])
+async def test_furbo_setup_with_malformed_answers_retries_later(
+    hass: HomeAssistant, furbo: Sim, kind: str
+) -> None:
+    """An entry whose cloud answers garbage at start-up is not ready (HA retries), never failed for good."""
+    result = await furbo_login(hass, furbo)
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await sim_inject(hass, furbo, malform={"path": "/", "kind": kind, "count": 1000})
+
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert dict(entry.data) == dict(result["result"].data)  # nothing lost
+    await sim_inject(hass, furbo)  # the faults cleared: the entry can load again
+    await hass.config_entries.async_unload(entry.entry_id)
