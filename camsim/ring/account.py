@@ -15,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..malformed import JSON_FAULTS
 from . import catalog
 
 TWO_FACTOR_MODES = ("none", "sms", "email", "totp")
@@ -75,6 +76,7 @@ class Fault:
     status: int = 500
     html: bool = False
     seconds: float = 0.0
+    kind: str = ""  # a `malform` fault's: how the reply is broken (camsim.malformed)
 
     def matches(self, path: str) -> bool:
         return self.count > 0 and path.startswith(self.path)
@@ -141,6 +143,7 @@ class Account:
     push_tokens: set[str] = field(default_factory=set)  # every token a client subscribed with
     fail: Fault | None = None
     stall: Fault | None = None
+    malform: Fault | None = None
     answer_direction: str | None = None
     close_quirk: dict[str, float] | None = None
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_CAP))
@@ -349,6 +352,14 @@ class Account:
                 taken.append(None)
         return taken[0], taken[1]
 
+    def take_malformed(self, path: str) -> str | None:
+        """How to break the reply to `path` (the `malform` fault), or None; counts it down."""
+        fault = self.malform
+        if fault is None or not fault.matches(path):
+            return None
+        fault.count -= 1
+        return fault.kind
+
     def log_request(self, method: str, host: str, path: str, status: int) -> None:
         self.counters["requests_total"] += 1
         self.requests.append({"method": method, "host": host, "path": path, "status": status})
@@ -371,7 +382,7 @@ class Account:
     def apply_faults(self, body: dict[str, Any]) -> None:
         """The parts of a state POST that only change this account (events and push are server.py's)."""
         if not body:
-            self.fail = self.stall = None
+            self.fail = self.stall = self.malform = None
             self.answer_direction = self.close_quirk = None
         if fail := body.get("fail"):
             self.fail = Fault(
@@ -379,6 +390,13 @@ class Account:
                 path=str(fail.get("path", "")),
                 status=int(fail.get("status", 500)),
                 html=bool(fail.get("html", False)),
+            )
+        if malform := body.get("malform"):
+            kind = str(malform.get("kind", "truncated"))
+            if kind not in JSON_FAULTS:
+                raise ValueError(f"malform.kind must be one of {', '.join(JSON_FAULTS)}")
+            self.malform = Fault(
+                count=int(malform.get("count", 1)), path=str(malform.get("path", "")), kind=kind
             )
         if stall := body.get("stall"):
             self.stall = Fault(

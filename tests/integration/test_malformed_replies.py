@@ -31,8 +31,9 @@ from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
 from tests.helpers.camsim import running_sim
 
 from .conftest import sim_inject
+from .ring_fixtures import RING_LIBRARY_WARNINGS, RingSim, StartRing, start_ring_flow
 
-pytestmark = pytest.mark.usefixtures("socket_enabled")
+pytestmark = [pytest.mark.usefixtures("socket_enabled"), RING_LIBRARY_WARNINGS]
 
 LOGIN_PATH = "/v5/account/read/login"
 JPEG_START = b"\xff\xd8"
@@ -161,4 +162,66 @@ async def test_furbo_setup_with_malformed_answers_retries_later(
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert dict(entry.data) == dict(result["result"].data)  # nothing lost
     await sim_inject(hass, furbo)  # the faults cleared: the entry can load again
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+# --- Ring: malformed cloud answers (ring-doorbell reads them; Camera Hub maps what it raises) ------
+
+
+RING_KINDS = ["truncated", "wrong_types", "not_json"]
+
+
+async def ring_sign_in(hass: HomeAssistant, ring: RingSim) -> dict[str, Any]:
+    result = await start_ring_flow(hass)
+    return dict(
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"email": ring.email, "password": ring.password}
+        )
+    )
+
+
+@pytest.mark.parametrize("kind", RING_KINDS)
+@pytest.mark.parametrize("path", ["/oauth/token", "/clients_api/session"])
+async def test_ring_sign_in_with_malformed_answers_is_a_form_error(
+    hass: HomeAssistant, ringsim: StartRing, path: str, kind: str
+) -> None:
+    """The flow's two requests (the token, then the session that names the account)."""
+    ring = await ringsim()
+    await ring.inject(hass, malform={"path": path, "kind": kind, "count": 100})
+
+    result = await ring_sign_in(hass, ring)
+
+    if kind == "wrong_types" and path == "/clients_api/session":
+        # The session's fields are read as text, so other types still name the account: allowed.
+        assert result["type"] in (FlowResultType.FORM, FlowResultType.CREATE_ENTRY), result
+    else:
+        assert result["type"] is FlowResultType.FORM, result
+        assert result["errors"] == {"base": "cannot_connect"}, result
+        hass.config_entries.flow.async_abort(result["flow_id"])
+        assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+@pytest.mark.parametrize("kind", RING_KINDS)
+@pytest.mark.parametrize("path", ["/clients_api/session", "/clients_api/ring_devices"])
+async def test_ring_setup_with_malformed_answers_retries_later(
+    hass: HomeAssistant, ringsim: StartRing, path: str, kind: str
+) -> None:
+    ring = await ringsim()
+    result = await ring_sign_in(hass, ring)
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    stored = dict(entry.data)
+    await ring.inject(hass, malform={"path": path, "kind": kind, "count": 1000})
+
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    if kind == "wrong_types" and path == "/clients_api/session":
+        assert entry.state in (ConfigEntryState.SETUP_RETRY, ConfigEntryState.LOADED)
+    else:
+        assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert dict(entry.data) == stored  # nothing lost
+    await ring.inject(hass)
     await hass.config_entries.async_unload(entry.entry_id)

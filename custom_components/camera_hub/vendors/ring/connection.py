@@ -81,6 +81,11 @@ async def async_hardware_id(hass: HomeAssistant) -> str:
 # --- reading Ring's refusals -----------------------------------------------------------------
 
 
+# What ring-doorbell raises when Ring's answer is not its API's (truncated JSON, other types, an HTML
+# page from a proxy): it parses without checking, so these come out of the library, not our code.
+MALFORMED_ANSWER = (ValueError, KeyError, TypeError, AttributeError)
+
+
 def _status_of(err: BaseException) -> int | None:
     cause = err.__cause__
     return cause.status if isinstance(cause, ClientResponseError) else None
@@ -118,7 +123,7 @@ async def async_account_id(http: RingHttp, hardware_id: str, token: dict[str, An
     ring = Ring(Auth(USER_AGENT, token=token, hardware_id=hardware_id, http_client_session=http.session))
     try:
         await ring.async_create_session()
-    except (RingError, ClientError, TimeoutError) as err:
+    except (RingError, ClientError, TimeoutError, *MALFORMED_ANSWER) as err:
         raise Unreachable("Ring did not open a session") from err
     session: Any = ring.session
     profile = (session or {}).get("profile") or {}
@@ -206,6 +211,8 @@ class RingAccount:
             raise Unreachable(f"Ring request failed ({_status_of(err) or type(err).__name__})") from err
         except (ClientError, TimeoutError) as err:
             raise Unreachable("Ring did not answer") from err
+        except MALFORMED_ANSWER as err:
+            raise Unreachable(f"Ring's answer is not what its API sends ({type(err).__name__})") from err
         if self._backoff_step:
             _LOGGER.info("Ring answers again after rate limiting")
             self._backoff_step = 0
