@@ -1,4 +1,5 @@
-"""Measuring helpers for the benchmarks: percentiles, process CPU and memory, MJPEG readers."""
+"""Measuring helpers for the benchmarks: percentiles, process CPU, memory, descriptors and threads,
+MJPEG readers, growth rates."""
 
 from __future__ import annotations
 
@@ -90,3 +91,53 @@ async def mjpeg_frames(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]
             line = await response.content.readline()
         length = int(headers.get("content-length", "0"))
         yield await response.content.readexactly(length)
+
+
+def open_fds(pids: list[int]) -> int:
+    """Open file descriptors (sockets, pipes, files) of the given processes."""
+    total = 0
+    for pid in pids:
+        try:
+            total += len(os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            continue
+    return total
+
+
+def thread_count(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("Threads:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def growth_per_hour(seconds: list[float], values: list[float]) -> float:
+    """Least-squares slope of `values` over time, per hour: a leak's rate, little moved by one odd sample."""
+    if len(seconds) != len(values) or len(seconds) < 2:
+        raise ValueError("need at least two samples, one value per time")
+    mean_t, mean_v = statistics.fmean(seconds), statistics.fmean(values)
+    spread = sum((t - mean_t) ** 2 for t in seconds)
+    if spread == 0:
+        raise ValueError("samples taken at one instant have no slope")
+    slope = sum((t - mean_t) * (v - mean_v) for t, v in zip(seconds, values, strict=True)) / spread
+    return slope * 3600
+
+
+def load_average() -> list[float]:
+    """This machine's 1, 5 and 15 minute load averages: how busy the shared cores were."""
+    return [round(load, 2) for load in os.getloadavg()]
+
+
+def main_thread_cpu_seconds(pid: int) -> float:
+    """CPU time of a process's main thread. HA's event loop runs there, and one core is all it can use:
+    it saturates before the process as a whole does."""
+    try:
+        fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS

@@ -26,9 +26,10 @@ from camsim import timestamp
 from scripts.lib.hass import HassProcess, add_tapo_camera, start_onboarded, ws_command
 from scripts.lib.sims import Sim, start_sim, stop_sim
 
-from . import glass, usb, webrtc
+from . import glass, scale, soak, usb, webrtc
 from .measure import cpu_share, mjpeg_frames, p50, percentile, process_tree, rss_mb
 from .peer import mcp_figures
+from .peers import bench_peers
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "latest.json"
@@ -328,18 +329,38 @@ async def bench_webrtc(ha: HA, camera: str, sim: Sim) -> dict[str, Any]:
 # --- orchestration ----------------------------------------------------------------------------
 
 
-SECTIONS = ("memory", "snapshot", "viewers", "ttff", "webrtc", "mcp", "setup", "usb")
+SECTIONS = (
+    "memory",
+    "snapshot",
+    "viewers",
+    "ttff",
+    "webrtc",
+    "mcp",
+    "setup",
+    "usb",
+    "scale",
+    "soak",
+    "peers",
+)
+# Sections that start their own hass and simulators (bench/usb.py, bench/scale.py, bench/soak.py).
+OWN_HASS = ("usb", "scale", "soak", "peers")
 
 
-async def run(sections: set[str]) -> dict[str, Any]:
+async def run(sections: set[str], minutes: float = 10) -> dict[str, Any]:
     results: dict[str, Any] = {}
     started = time.monotonic()
-    if "usb" in sections:  # its own hass and simulated webcams (bench/usb.py)
-        results["usb"] = await usb.bench_usb()
-        save(results)
-        if sections == {"usb"}:
-            results["bench"] = {"seconds": round(time.monotonic() - started, 1)}
-            return results
+
+    async def bench_soak() -> dict[str, Any]:
+        return await soak.bench_soak(minutes)
+
+    own = {"usb": usb.bench_usb, "scale": scale.bench_scale, "soak": bench_soak, "peers": bench_peers}
+    for section in OWN_HASS:
+        if section in sections:
+            results[section] = await own[section]()
+            save(results)
+    if not sections - set(OWN_HASS):
+        results["bench"] = {"seconds": round(time.monotonic() - started, 1)}
+        return results
     with tempfile.TemporaryDirectory(prefix="camera-hub-bench-") as tmp:
         sims = [
             start_sim(
@@ -431,6 +452,19 @@ TABLE = [
     ("usb", "cpu_10", "HA CPU, 10 webcam viewers (% core)", "baseline_cpu_10", "10 ffmpeg"),
     ("usb", "fps_per_viewer_min_10", "frames/s, slowest of 10 viewers", None, "webcam sends 30"),
     ("usb", "device_opens_40", "webcam opens, 20 viewers + 20 snapshots", None, "target 1"),
+    ("scale", "load_ratio_50_to_1", "50 cameras loaded / 1 camera (time ×)", None, "target ≤ 2"),
+    ("scale", "rss_per_camera_mb", "HA RSS per camera, 10 → 50 (MB)", None, "target ≤ 10"),
+    ("scale", "idle_cpu_per_camera_pct", "HA idle CPU per camera (% core)", None, "target ≤ 0.5"),
+    ("scale", "viewer_next_mjpeg_pct", "one more MJPEG viewer (% core)", None, "of a watched camera"),
+    (
+        "soak",
+        "rss_growth_mb_per_h",
+        "soak: HA RSS growth (MB/h)",
+        "rss_growth_second_half_mb_per_h",
+        "half 2",
+    ),
+    ("soak", "fds_growth_per_h", "soak: open fds growth (/h)", "threads_growth_per_h", "threads /h"),
+    ("soak", "frames_delivered_pct", "soak: frames delivered (%)", None, "target ≥ 99"),
     ("setup", "ten_with_unreachable_s", "setup 10 cams, 1 unreachable (s)", "one_s", "one camera (s)"),
     ("memory", "rss_per_camera_mb", "RSS per camera (MB)", None, "target ≤ 50"),
     ("mcp", "startup_s", "bridge startup (s)", "peer_startup_s", "ha-mcp startup (s)"),
@@ -479,11 +513,16 @@ def main() -> None:
         default=",".join(SECTIONS),
         help=f"comma-separated sections (default: {','.join(SECTIONS)}); ttff brings latency, stream_uri",
     )
+    parser.add_argument(
+        "--minutes", type=float, default=10, help="how long the soak section watches (default: 10)"
+    )
     args = parser.parse_args()
     sections = set(args.only.split(","))
     if unknown := sections - set(SECTIONS):
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
-    results = asyncio.run(run(sections))
+    if args.minutes <= 0:
+        parser.error("--minutes must be positive")
+    results = asyncio.run(run(sections, args.minutes))
     save(results)
     print(json.dumps(results, indent=2))
     print(table(results))
