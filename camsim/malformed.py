@@ -11,6 +11,7 @@ for tests that the integration answers bad replies with a clear error, never a h
   for H.264 packets), `sdp_params` (parameter sets that are not H.264's), `sdp_no_media` (no track at
   all), `sdp_overlong` (a Content-Length longer than the SDP sent, so a reader waits for bytes that
   never come).
+* `JsonLiar`: an HTTPS front for a camera's control API that breaks its JSON answers on demand.
 """
 
 from __future__ import annotations
@@ -20,8 +21,17 @@ import contextlib
 import json
 import os
 import re
+import socket
+import ssl
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from .authority import make_authority
 
 JSON_FAULTS = ("truncated", "wrong_types", "not_json", "huge")
 RTSP_MODES = ("garbage", "sdp_codec", "sdp_params", "sdp_no_media", "sdp_overlong")
@@ -176,3 +186,121 @@ class RtspLiar:
                 head = _CONTENT_LENGTH.sub(f"Content-Length: {announced}".encode(), head)
             writer.write(head + body)
             await writer.drain()
+
+
+_TLS_HANDSHAKE = 0x16
+
+
+async def _first_byte(conn: socket.socket, wait: float = 5.0) -> int | None:
+    loop = asyncio.get_running_loop()
+    readable: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not readable.done():
+            readable.set_result(None)
+
+    loop.add_reader(conn.fileno(), wake)
+    try:
+        await asyncio.wait_for(readable, wait)
+        peeked = conn.recv(1, socket.MSG_PEEK)
+    except TimeoutError, OSError:
+        return None
+    finally:
+        loop.remove_reader(conn.fileno())
+    return peeked[0] if peeked else None
+
+
+# --- HTTPS JSON (a camera's control API) ----------------------------------------------------------
+
+
+class JsonLiar:
+    """An HTTP(S) front for a camera's control API (`upstream`, e.g. 127.0.0.1:PORT) that passes
+    every exchange through, and breaks the answers as `kind` says while it is set (None: untouched).
+
+    Answers that are not JSON (a KLAP session's encrypted bytes) are truncated for `wrong_types`.
+    """
+
+    def __init__(self, upstream: str, host: str = "127.0.0.1") -> None:
+        self.upstream = upstream  # host:port of the control API, asked in the scheme the client used
+        self.host = host
+        self.port = 0
+        self.kind: str | None = None
+        self.answers_broken = 0
+        self._folder = tempfile.TemporaryDirectory(prefix="camsim-liar-")
+        self._runner: web.AppRunner | None = None
+        self._client: aiohttp.ClientSession | None = None
+        self._tls: ssl.SSLContext | None = None
+        self._listener: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None
+
+    async def start(self) -> int:
+        authority = make_authority([self.host], Path(self._folder.name), label="jsonliar")
+        self._tls = authority.server_context()
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._forward)
+        self._client = aiohttp.ClientSession()
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        self._listener = socket.create_server((self.host, 0))
+        self._listener.setblocking(False)
+        self.port = self._listener.getsockname()[1]
+        self._accepting = asyncio.create_task(self._accept())
+        return self.port
+
+    async def stop(self) -> None:
+        if self._accepting is not None:
+            self._accepting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._accepting
+        if self._listener is not None:
+            self._listener.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._client is not None:
+            await self._client.close()
+        self._folder.cleanup()
+
+    async def _accept(self) -> None:
+        """TLS or plain HTTP on the one port, told apart by the first byte, as camsim's control port
+        (KLAP is plain HTTP, the other logins HTTPS, and the libraries probe both)."""
+        assert self._listener is not None
+        assert self._runner is not None
+        loop = asyncio.get_running_loop()
+        factory = self._runner.server
+        assert factory is not None
+        while True:
+            conn, _ = await loop.sock_accept(self._listener)
+            first = await _first_byte(conn)
+            if first is None:
+                conn.close()
+                continue
+            tls = self._tls if first == _TLS_HANDSHAKE else None
+            with contextlib.suppress(OSError, ssl.SSLError):
+                await loop.connect_accepted_socket(factory, conn, ssl=tls)
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
+        assert self._client is not None
+        skip = {"host", "content-length", "transfer-encoding"}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in skip}
+        scheme = "https" if request.secure else "http"
+        url, data = f"{scheme}://{self.upstream}{request.path_qs}", await request.read()
+        async with self._client.request(request.method, url, data=data, headers=headers, ssl=False) as answer:
+            body = await answer.read()
+            status = answer.status
+            passed = {k: v for k, v in answer.headers.items() if k.lower() in ("set-cookie", "content-type")}
+        if (kind := self.kind) is None:
+            return web.Response(body=body, status=status, headers=passed)
+        self.answers_broken += 1
+        if kind == "huge":
+            stream = web.StreamResponse(status=status, headers={"Content-Type": "application/json"})
+            await stream.prepare(request)
+            with contextlib.suppress(ConnectionResetError):  # a client that stops reading hangs up
+                async for chunk in huge_json():
+                    await stream.write(chunk)
+                await stream.write_eof()
+            return stream
+        try:
+            broken = malform_json(body, kind)
+        except ValueError:  # not JSON: cut it instead
+            broken = malform_json(body, "truncated")
+        return web.Response(body=broken, status=status, headers=passed)

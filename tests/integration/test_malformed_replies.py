@@ -11,18 +11,24 @@ request timeouts and size caps); pytest's global timeout only catches a hang.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from camsim.malformed import RTSP_MODES, RtspLiar
+from camsim.malformed import RTSP_MODES, JsonLiar, RtspLiar
 from custom_components.camera_hub.const import DOMAIN
+from custom_components.camera_hub.const import UPDATE_INTERVAL as TAPO_UPDATE_INTERVAL
 from custom_components.camera_hub.streaming.frames import FrameHub
 from custom_components.camera_hub.vendors.furbo.cloud import MAX_ANSWER_BYTES
 from custom_components.camera_hub.vendors.furbo.connection import async_client
@@ -30,14 +36,20 @@ from custom_components.camera_hub.vendors.furbo.errors import FurboUnreachable
 from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
 from tests.helpers.camsim import running_sim
 
-from .conftest import sim_inject
+from .conftest import StartSim, flow_input, mock_entry, setup_entry, sim_inject, unload
 from .ring_fixtures import RING_LIBRARY_WARNINGS, RingSim, StartRing, start_ring_flow
 
-pytestmark = [pytest.mark.usefixtures("socket_enabled"), RING_LIBRARY_WARNINGS]
+pytestmark = [
+    pytest.mark.usefixtures("socket_enabled"),
+    RING_LIBRARY_WARNINGS,
+    # pytapo talks to the camera's self-signed certificate without verification, as it must
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
+]
 
 LOGIN_PATH = "/v5/account/read/login"
 JPEG_START = b"\xff\xd8"
 WORKER_PREFIX = "camera_hub frames"
+PRIVACY = "switch.tapo_c200_privacy_mode"
 
 
 # --- RTSP: garbage and lying SDP through the frame hub -------------------------------------------
@@ -225,3 +237,94 @@ async def test_ring_setup_with_malformed_answers_retries_later(
     assert dict(entry.data) == stored  # nothing lost
     await ring.inject(hass)
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+# --- Tapo: the control API's JSON answers malformed (pytapo and python-kasa read them) -------------
+
+
+@contextlib.contextmanager
+def own_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop in a thread of its own: the liar's TLS connections (and their shutdown timers)
+    stay out of HA's loop, which the test harness checks for leftovers."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="camsim malformed", daemon=True)
+    thread.start()
+    try:
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.fixture
+async def tapo_front(hass: HomeAssistant, camsim: StartSim) -> AsyncIterator[tuple[Sim, JsonLiar]]:
+    """A camsim camera whose control API is reached through a JsonLiar (ONVIF and RTSP direct)."""
+    sim = await camsim()
+    liar = JsonLiar(f"{sim.host}:{sim.info['control_port']}")
+    with own_loop() as loop:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(liar.start(), loop))
+        yield sim, liar
+        await unload(hass, *hass.config_entries.async_entries(DOMAIN))
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(liar.stop(), loop))
+
+
+def through(liar: JsonLiar, sim: Sim) -> dict[str, Any]:
+    return flow_input(sim, advanced={**flow_input(sim)["advanced"], "control_port": liar.port})
+
+
+@pytest.mark.parametrize("kind", ["truncated", "wrong_types", "not_json", "huge"])
+async def test_tapo_flow_with_malformed_control_answers_is_a_form_error(
+    hass: HomeAssistant, tapo_front: tuple[Sim, JsonLiar], kind: str
+) -> None:
+    sim, liar = tapo_front
+    liar.kind = kind
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "tapo"})
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], through(liar, sim))
+
+    assert liar.answers_broken >= 1
+    assert result["type"] is FlowResultType.FORM
+    if result["step_id"] == "tapo":
+        # Garbage is not a wrong password: the person is not sent to change a password that is right.
+        assert result["errors"] in ({"base": "cannot_connect"}, {"base": "unknown"}), result
+    else:
+        # A discover answer that lists no login a library speaks reads as firmware refusing control:
+        # the camera can be added for streaming, and control is retried later (a repair says so).
+        assert result["step_id"] in ("stream_only", "stream_only_no_onvif"), result
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+async def next_update(hass: HomeAssistant) -> None:
+    async_fire_time_changed(hass, dt_util.utcnow() + TAPO_UPDATE_INTERVAL + timedelta(seconds=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize("kind", ["truncated", "wrong_types", "not_json"])
+async def test_tapo_camera_answering_garbage_goes_unavailable_then_recovers(
+    hass: HomeAssistant, tapo_front: tuple[Sim, JsonLiar], kind: str
+) -> None:
+    """Garbage from a loaded camera: its entities go unavailable, no reauthentication starts (it is no
+    wrong password), nothing stored changes; once it answers properly again, they come back."""
+    sim, liar = tapo_front
+    entry = await setup_entry(hass, mock_entry(sim, control_method="secure", control_port=liar.port))
+    assert hass.states.get(PRIVACY) is not None
+    assert hass.states.get(PRIVACY).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
+    stored = dict(entry.data)
+
+    liar.kind = kind
+    await next_update(hass)
+
+    assert liar.answers_broken >= 1
+    assert hass.states.get(PRIVACY).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert not [flow for flow in flows if flow["context"]["source"] == "reauth"]
+    assert dict(entry.data) == stored
+
+    liar.kind = None
+    await next_update(hass)
+    await next_update(hass)
+
+    assert hass.states.get(PRIVACY).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
