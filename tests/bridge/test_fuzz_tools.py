@@ -41,7 +41,7 @@ pytestmark = [
 ]
 
 FUZZ = settings(
-    max_examples=40,
+    max_examples=100,
     deadline=None,
     derandomize=True,  # the same examples on every run, so CI is reproducible
     database=None,

@@ -67,7 +67,7 @@ pytestmark = [
 ]
 
 FUZZ = settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     derandomize=True,  # the same examples on every run, so CI is reproducible
     database=None,
@@ -178,7 +178,7 @@ async def tapo_sim(hass: HomeAssistant, camsim: StartSim) -> Sim:
     return await camsim("--lockout-after", "100000")
 
 
-@settings(FUZZ, max_examples=20)
+@settings(FUZZ, max_examples=30)
 @given(
     data=st.data(),
     fields=form(

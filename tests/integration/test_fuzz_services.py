@@ -40,7 +40,7 @@ pytestmark = [
 ]
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     derandomize=True,  # the same examples on every run, so CI is reproducible
     database=None,
