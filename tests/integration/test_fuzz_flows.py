@@ -362,21 +362,25 @@ def options_stored_are_sane(options: Mapping[str, Any], brand: str) -> None:
         assert MIN_EVENT_INTERVAL <= options[CONF_EVENT_INTERVAL] <= MAX_EVENT_INTERVAL, options
 
 
-@pytest.fixture(params=["tapo", "furbo"])
-def options_entry(hass: HomeAssistant, request: pytest.FixtureRequest) -> MockConfigEntry:
-    """An entry of the brand, disabled, so an accepted form's reload sets nothing up: only the options
+def add_options_entry(hass: HomeAssistant, brand: str) -> MockConfigEntry:
+    """An entry of `brand`, disabled, so an accepted form's reload sets nothing up: only the options
     flow is under test."""
     entry = MockConfigEntry(
         domain=DOMAIN,
-        title=request.param,
-        unique_id=f"fuzz-{request.param}",
-        data={CONF_BRAND: request.param},
+        title=brand,
+        unique_id=f"fuzz-{brand}",
+        data={CONF_BRAND: brand},
         version=ENTRY_VERSION,
         minor_version=ENTRY_MINOR_VERSION,
         disabled_by=ConfigEntryDisabler.USER,
     )
     entry.add_to_hass(hass)
     return entry
+
+
+@pytest.fixture(params=["tapo", "furbo"])
+def options_entry(hass: HomeAssistant, request: pytest.FixtureRequest) -> MockConfigEntry:
+    return add_options_entry(hass, request.param)
 
 
 _SHARED_OPTIONS = [
@@ -441,15 +445,22 @@ async def test_ring_code_that_cannot_be_sent_is_a_wrong_code(
     assert (await ring.state(hass))["counters"]["codes_sent"] == codes_before + 1  # the form's own code
 
 
-@pytest.mark.parametrize("field", [CONF_SNAPSHOT_MAX_AGE, CONF_STREAM_LINGER, CONF_EVENT_INTERVAL])
-async def test_options_refuse_nan(hass: HomeAssistant, options_entry: MockConfigEntry, field: str) -> None:
+@pytest.mark.parametrize(
+    ("brand", "field"),
+    [
+        ("tapo", CONF_SNAPSHOT_MAX_AGE),
+        ("tapo", CONF_STREAM_LINGER),
+        ("furbo", CONF_SNAPSHOT_MAX_AGE),
+        ("furbo", CONF_EVENT_INTERVAL),
+    ],
+)
+async def test_options_refuse_nan(hass: HomeAssistant, brand: str, field: str) -> None:
     """The number selector turns "nan" into NaN and lets it past min/max: it was stored (or, as Furbo's
     interval, raised ValueError in int())."""
-    if field == CONF_EVENT_INTERVAL and options_entry.data[CONF_BRAND] != "furbo":
-        return
-    opened = await hass.config_entries.options.async_init(options_entry.entry_id)
+    entry = add_options_entry(hass, brand)
+    opened = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(opened["flow_id"], {field: "nan"})
     close_options(hass, opened["flow_id"])
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {field: "not_a_number"}
-    assert dict(options_entry.options) == {}
+    assert dict(entry.options) == {}

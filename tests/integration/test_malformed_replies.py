@@ -77,8 +77,9 @@ async def snapshot_through(liar: RtspLiar) -> tuple[bytes | None, bool]:
 
 
 async def test_rtsp_garbage_and_lying_sdp_end_in_no_picture_or_a_real_one(camera: Sim) -> None:
-    """Every lie at once (each its own hub): each snapshot ends by itself, with no picture where the
-    stream cannot be read, the camera's picture where in-band parameter sets make up for the SDP."""
+    """Every lie at once (each its own hub): each snapshot ends by itself (measured here: 15-27 s, the
+    hub's 15 s wait plus PyAV's open/read timeouts while it stops), with no picture where the stream
+    cannot be read, the camera's picture where in-band parameter sets make up for the SDP."""
     upstream = (camera.host, int(camera.info["rtsp_port"]))
     liars = {mode: RtspLiar(upstream, mode) for mode in RTSP_MODES}
     for liar in liars.values():
@@ -100,10 +101,12 @@ async def test_rtsp_garbage_and_lying_sdp_end_in_no_picture_or_a_real_one(camera
         picture, failed_open = results[mode]
         assert picture is None, mode
         assert failed_open, mode
-    # Readable sessions with a lying description: a real picture, or none — never a broken one.
-    for mode in ("sdp_codec", "sdp_params"):
-        picture, _ = results[mode]
-        assert picture is None or picture.startswith(JPEG_START), mode
+    # H.265 named for H.264 packets: the session opens and delivers, nothing decodes, no picture.
+    assert results["sdp_codec"] == (None, False)
+    # Wrong parameter sets in the SDP: the camera's in-band ones (before every keyframe) win.
+    picture, _ = results["sdp_params"]
+    assert picture is not None
+    assert picture.startswith(JPEG_START)
     assert not [t for t in threading.enumerate() if t.name.startswith(WORKER_PREFIX)]
 
 
