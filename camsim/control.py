@@ -213,7 +213,7 @@ class SecureSession:
     ivb: bytes
     tag_key: str
     seq: int
-    boot: int
+    boot: tuple[int, int]
 
 
 @dataclass
@@ -221,7 +221,7 @@ class KlapSession:
     local_seed: bytes
     remote_seed: bytes
     auth_hash: bytes
-    boot: int
+    boot: tuple[int, int]
     established: bool = False
 
     def _derive(self, label: bytes) -> bytes:
@@ -244,18 +244,18 @@ class KlapSession:
 
 @dataclass
 class ControlState:
-    """What the camera remembers between requests; sessions die with a reboot."""
+    """What the camera remembers between requests; sessions die with a reboot (or `expire_sessions`)."""
 
     device: TapoDevice
     public_key: str
     nonces: dict[str, str] = field(default_factory=dict)
     secure: dict[str, SecureSession] = field(default_factory=dict)
-    legacy: dict[str, int] = field(default_factory=dict)
+    legacy: dict[str, tuple[int, int]] = field(default_factory=dict)
     klap: dict[str, KlapSession] = field(default_factory=dict)
     tpap: TpapEndpoint | None = None
 
-    def alive(self, boot: int) -> bool:
-        return boot == self.device.reboots
+    def alive(self, boot: tuple[int, int]) -> bool:
+        return boot == self.device.boot
 
     def remember_nonce(self, cnonce: str, nonce: str) -> None:
         # Bounded: clients that never finish a login must not grow the camera's memory.
@@ -324,7 +324,7 @@ def _open_secure_session(state: ControlState, cnonce: str, nonce: str, pwd_hash:
     stok = secrets.token_hex(16)
     start_seq = secrets.randbelow(1000) + 1
     tag_key = _sha256_upper(pwd_hash + cnonce)
-    state.secure[stok] = SecureSession(token("lsk"), token("ivb"), tag_key, start_seq, state.device.reboots)
+    state.secure[stok] = SecureSession(token("lsk"), token("ivb"), tag_key, start_seq, state.device.boot)
     return {"error_code": 0, "result": {"stok": stok, "user_group": "root", "start_seq": start_seq}}
 
 
@@ -389,7 +389,7 @@ def _legacy_login(state: ControlState, params: Json) -> Json:
     if params.get("hashed") and params.get("username") == CAMERA_USER and params.get("password") == expected:
         device.record_login(True)
         stok = secrets.token_hex(16)
-        state.legacy[stok] = device.reboots
+        state.legacy[stok] = device.boot
         return {"error_code": 0, "result": {"stok": stok, "user_group": "root"}}
     # Old firmware knows neither discover nor encrypt_type 3: both are failed logins to it.
     device.record_login(False)
@@ -455,6 +455,7 @@ async def _https(state: ControlState, request: web.Request) -> web.Response:
         return await _tpap(state, request, raw, body)
     if (params := _login_params(body)) is not None:
         if state.device.locked_out_for() > 0:
+            state.device.counters.login_blocked += 1
             return _json(_blocked(state.device))
         return _json(LOGINS[firmware](state, params))
     if body is None:
@@ -481,7 +482,7 @@ async def _klap_handshake1(state: ControlState, request: web.Request) -> web.Res
     remote_seed = secrets.token_bytes(16)
     auth_hash = _klap_auth_hash(state.device)
     session_id = secrets.token_hex(16).upper()
-    state.klap[session_id] = KlapSession(local_seed, remote_seed, auth_hash, state.device.reboots)
+    state.klap[session_id] = KlapSession(local_seed, remote_seed, auth_hash, state.device.boot)
     response = web.Response(body=remote_seed + _sha256(local_seed + remote_seed + auth_hash))
     response.headers["Set-Cookie"] = f"TP_SESSIONID={session_id};TIMEOUT=86400"
     return response
@@ -537,6 +538,7 @@ async def _plain(state: ControlState, request: web.Request) -> web.Response:
     if handler is None:
         return web.Response(status=404)
     if state.device.locked_out_for() > 0:
+        state.device.counters.login_blocked += 1
         return web.Response(status=403)
     return await handler(state, request)
 
@@ -545,6 +547,7 @@ def _application(state: ControlState) -> web.Application:
     async def handle(request: web.Request) -> web.StreamResponse:
         if not state.device.online:
             # An unreachable camera answers nothing, even on a kept-alive connection.
+            state.device.count_offline_request()
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPServiceUnavailable
@@ -631,6 +634,8 @@ async def start(device: TapoDevice, host: str, port: int) -> ControlListener:
     async def serve(conn: socket.socket) -> None:
         first = await _first_byte(conn)
         wants_tls = first == TLS_HANDSHAKE
+        if first is not None and not device.online:
+            device.count_offline_request()
         if first is None or not device.online or wants_tls == (device.firmware == "klap"):
             conn.close()
             return
@@ -645,6 +650,7 @@ async def start(device: TapoDevice, host: str, port: int) -> ControlListener:
         while True:
             conn, _ = await loop.sock_accept(server)
             if not device.online:
+                device.count_offline_request()
                 conn.close()
                 continue
             conn.setblocking(False)

@@ -31,6 +31,11 @@ class Counters:
     onvif_requests: int = 0
     get_stream_uri: int = 0
     pullpoints_open: int = 0  # live ONVIF event subscriptions: a client is listening for motion
+    # Control connections and ONVIF requests that reached the camera while it was offline: a real
+    # camera would not see them, but each is one a client sent into an outage (RTSP stops
+    # listening while offline, so its refused connections are not counted).
+    offline_requests: int = 0
+    login_blocked: int = 0  # logins answered "temporarily suspended" (they do not count as failed)
 
 
 @dataclass
@@ -38,6 +43,24 @@ class Faults:
     offline: bool = False
     rtsp_drop: bool = False
     firmware: str | None = None
+    onvif_delay: float = 0.0  # seconds every ONVIF answer takes (a busy camera's slow SOAP server)
+
+
+# What a state POST may carry: faults (kept until `{}`), and one-shot events.
+_STATE_KEYS = frozenset(
+    {
+        "offline",  # answer nothing on any port (RTSP stops listening)
+        "rtsp_drop",  # RTSP goes dark while set; control and ONVIF keep working
+        "firmware",  # switch the login scheme at runtime (e.g. to "refused")
+        "onvif_delay",  # seconds every ONVIF answer takes
+        "motion",  # a motion event (true/false) to ONVIF subscribers
+        "unlock",  # lift a lockout now
+        "lockout",  # suspend logins now for that many seconds (true: --lockout-seconds)
+        "expire_sessions",  # every control session must log in again (no reboot)
+        "rtsp_kick",  # end every open RTSP session once; the camera keeps listening
+        "rotate_certificate",  # the control port gets a new self-signed certificate (as after a reset)
+    }
+)
 
 
 @dataclass
@@ -81,6 +104,10 @@ class TapoDevice:
     _failures_in_row: int = 0
     _rebooting_until: float = 0.0
     _motion_listeners: list[Callable[[bool], None]] = field(default_factory=list)
+    _rtsp_droppers: list[Callable[[], None]] = field(default_factory=list)
+    # Control sessions (tokens) are valid for one boot and one session epoch: `expire_sessions`
+    # ends them all without a reboot, as a camera's web server restarting does.
+    session_epoch: int = 0
     _preset_positions: dict[str, tuple[int, int]] = field(default_factory=dict)
     # The control port's certificate (SHA-256 of its DER) and how to replace it; set by camsim.control.
     control_certificate_sha256: str = ""
@@ -125,6 +152,14 @@ class TapoDevice:
         self.reboots += 1
         self._rebooting_until = time.monotonic() + REBOOT_SECONDS
 
+    @property
+    def boot(self) -> tuple[int, int]:
+        """What a control session is valid for: this boot, this session epoch."""
+        return (self.reboots, self.session_epoch)
+
+    def count_offline_request(self) -> None:
+        self.counters.offline_requests += 1
+
     # --- login accounting (every login-phase request counts, as on real cameras) ----------
 
     def locked_out_for(self) -> float:
@@ -134,6 +169,11 @@ class TapoDevice:
     def login_attempts_left(self) -> int:
         """Failed logins still allowed before the lockout: the `time` field of login answers."""
         return max(0, self.config.lockout_after - self._failures_in_row)
+
+    def lock_out(self, seconds: float) -> None:
+        """Answer every login "temporarily suspended" for `seconds` (0 lifts it); sessions stay."""
+        self._locked_until = time.monotonic() + seconds if seconds > 0 else 0.0
+        self._failures_in_row = 0
 
     def record_login(self, ok: bool) -> None:
         if ok:
@@ -186,6 +226,17 @@ class TapoDevice:
         for listener in list(self._motion_listeners):
             listener(active)
 
+    # --- RTSP sessions ---------------------------------------------------------------------
+
+    def add_rtsp_dropper(self, dropper: Callable[[], None]) -> Callable[[], None]:
+        self._rtsp_droppers.append(dropper)
+        return lambda: self._rtsp_droppers.remove(dropper)
+
+    def drop_rtsp_sessions(self) -> None:
+        """End every open RTSP session once (a Wi-Fi blip); the camera keeps listening."""
+        for dropper in list(self._rtsp_droppers):
+            dropper()
+
     # --- state endpoint -------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
@@ -213,8 +264,7 @@ class TapoDevice:
         if not body:
             self.faults = Faults()
             return
-        # rotate_certificate: the control port gets a new self-signed certificate (as after a reset)
-        unknown = set(body) - {"offline", "rtsp_drop", "firmware", "motion", "unlock", "rotate_certificate"}
+        unknown = set(body) - _STATE_KEYS
         if unknown:
             raise ValueError(f"unknown keys: {sorted(unknown)}")
         if "firmware" in body and body["firmware"] not in (*FIRMWARES, None):
@@ -222,9 +272,17 @@ class TapoDevice:
         for key in ("offline", "rtsp_drop", "firmware"):
             if key in body:
                 setattr(self.faults, key, body[key])
+        if "onvif_delay" in body:
+            self.faults.onvif_delay = float(body["onvif_delay"] or 0.0)
         if body.get("unlock"):
-            self._locked_until = 0.0
-            self._failures_in_row = 0
+            self.lock_out(0)
+        if "lockout" in body:
+            lockout = body["lockout"]
+            self.lock_out(self.config.lockout_seconds if lockout is True else float(lockout or 0))
+        if body.get("expire_sessions"):
+            self.session_epoch += 1
+        if body.get("rtsp_kick"):
+            self.drop_rtsp_sessions()
         if body.get("rotate_certificate"):
             if self.rotate_control_certificate is None:
                 raise ValueError("no control port to rotate the certificate of")

@@ -538,8 +538,11 @@ class OnvifServer:
     async def handle(self, request: web.Request) -> web.Response:
         if not self.device.online:
             # An unreachable or rebooting camera serves nothing; it is not an ONVIF-level error.
+            self.device.count_offline_request()
             return web.Response(status=503)
         self.device.counters.onvif_requests += 1
+        if self.device.faults.onvif_delay > 0:
+            await asyncio.sleep(self.device.faults.onvif_delay)
         try:
             call = Call.parse(await request.read(), request.match_info.get("subscription"))
             body = await self.dispatch(call)

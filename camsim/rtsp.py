@@ -11,7 +11,8 @@ What is simulated, as a Tapo camera answers it:
 * Every viewer of a stream gets the access units of the stream's one shared encoder
   (see `camsim.video`), from the moment it sends PLAY.
 * An offline or rebooting camera, or the `rtsp_drop` fault, closes every RTSP connection and stops
-  listening, so new connections are refused until the camera is back.
+  listening, so new connections are refused until the camera is back. The `rtsp_kick` fault ends
+  every open connection once (a Wi-Fi blip) and keeps listening.
 
 Not simulated: the PCMA audio track of real cameras, RTCP sender reports, PAUSE, and the session
 timeout (sessions end when their TCP connection does).
@@ -31,7 +32,7 @@ import secrets
 import struct
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from urllib.parse import urlsplit
@@ -419,6 +420,7 @@ class RtspServer:
         self._server: asyncio.Server | None = None
         self._connections: dict[Connection, asyncio.Task[None]] = {}
         self._watchdog: asyncio.Task[None] | None = None
+        self._stop_dropping: Callable[[], None] | None = None
 
     @property
     def streaming_allowed(self) -> bool:
@@ -436,8 +438,12 @@ class RtspServer:
             _ = stream.parameter_sets  # encode the probe frame now rather than in the first DESCRIBE
         await self._listen()
         self._watchdog = asyncio.create_task(self._watch_faults())
+        self._stop_dropping = self.device.add_rtsp_dropper(self._drop_connections)
 
     async def stop(self) -> None:
+        if self._stop_dropping is not None:
+            self._stop_dropping()
+            self._stop_dropping = None
         if self._watchdog is not None:
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -462,6 +468,12 @@ class RtspServer:
         await asyncio.gather(*connections.values(), return_exceptions=True)
         if server is not None:
             await server.wait_closed()
+
+    def _drop_connections(self) -> None:
+        """The `rtsp_kick` fault: every open connection ends now; the listener stays."""
+        for connection, task in list(self._connections.items()):
+            connection.close()
+            task.cancel()
 
     async def _watch_faults(self) -> None:
         # device.py has no change notifications; polling at this rate costs nothing measurable.

@@ -156,6 +156,19 @@ class Malformed:
 
 
 @dataclass
+class Stall:
+    """The next `count` requests whose path starts with `path` wait `seconds` before any answer
+    (a cloud that accepted the connection and hangs: clients see their own timeout)."""
+
+    count: int
+    path: str
+    seconds: float
+
+    def matches(self, path: str) -> bool:
+        return self.count > 0 and path.startswith(self.path)
+
+
+@dataclass
 class Pending:
     """A login waiting for its emailed code: the candidate the client holds, and the code once sent."""
 
@@ -169,6 +182,7 @@ class Counters:
     requests_total: int = 0
     logins: int = 0
     codes_sent: int = 0
+    requests_stalled: int = 0  # counted as they arrive: a stalled request is recorded only if it ends
     per_path: Counter[str] = field(default_factory=Counter)
 
 
@@ -197,6 +211,7 @@ class Account:
         self._locked_until = 0.0
         self._calendar_calls: dict[str, float] = {}
         self._faults: list[Fault] = []
+        self._stalls: list[Stall] = []
         self._malformed: list[Malformed] = []
         self._seed_events()
 
@@ -392,6 +407,15 @@ class Account:
             raise CloudError(80002, "Rate limited", TimeWait=1)
         self._calendar_calls[path] = now
 
+    def stall_for(self, path: str) -> float:
+        """Seconds the next request to `path` waits before it is answered (the `stall` fault)."""
+        for stall in self._stalls:
+            if stall.matches(path):
+                stall.count -= 1
+                self.counters.requests_stalled += 1
+                return stall.seconds
+        return 0.0
+
     def forced_error(self, path: str) -> CloudError | None:
         for fault in self._faults:
             if fault.matches(path):
@@ -439,6 +463,7 @@ class Account:
                 "requests_total": self.counters.requests_total,
                 "logins": self.counters.logins,
                 "codes_sent": self.counters.codes_sent,
+                "requests_stalled": self.counters.requests_stalled,
                 "per_path": dict(self.counters.per_path),
             },
             "requests": list(self.requests),
@@ -483,6 +508,11 @@ class Account:
             if kind not in JSON_FAULTS:
                 raise ValueError(f"malform.kind must be one of {', '.join(JSON_FAULTS)}")
             self._malformed.append(Malformed(int(spec.get("count", 1)), str(spec.get("path", "/")), kind))
+        if "stall" in body:
+            spec = _object(body["stall"], "stall")
+            self._stalls.append(
+                Stall(int(spec.get("count", 1)), str(spec.get("path", "/")), float(spec.get("seconds", 30)))
+            )
         if "mfa" in body:
             self.config.mfa = bool(body["mfa"])
             if self.config.mfa:
@@ -498,6 +528,7 @@ class Account:
 
     def _clear_faults(self) -> None:
         self._faults.clear()
+        self._stalls.clear()
         self._malformed.clear()
         self._failures = 0
         self._locked_until = 0.0
@@ -506,7 +537,17 @@ class Account:
 
 
 _STATE_KEYS = frozenset(
-    {"add_event", "expire_tokens", "rate_limit", "mfa", "subscription", "events_key", "expire_links", "fail"}
+    {
+        "add_event",
+        "expire_tokens",
+        "rate_limit",
+        "mfa",
+        "subscription",
+        "events_key",
+        "expire_links",
+        "fail",
+        "stall",
+    }
     | {"malform"}
 )
 

@@ -9,6 +9,7 @@ are plain GETs, as CloudFront's are.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -125,6 +126,8 @@ async def _refusals(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     account = request[ACCOUNT]
+    if (stall := account.stall_for(request.path)) > 0:
+        await asyncio.sleep(stall)
     try:
         forced = account.forced_error(request.path)
         if forced is not None:

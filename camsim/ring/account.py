@@ -159,6 +159,7 @@ class Account:
                 "push_connections",
                 "push_delivered",
                 "snapshots_taken",
+                "requests_stalled",  # counted as they arrive: a stalled request is logged only if it ends
             ),
             0,
         )
@@ -350,6 +351,8 @@ class Account:
                 taken.append(fault)
             else:
                 taken.append(None)
+        if taken[0] is not None:
+            self.counters["requests_stalled"] += 1
         return taken[0], taken[1]
 
     def take_malformed(self, path: str) -> str | None:

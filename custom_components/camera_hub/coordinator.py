@@ -23,6 +23,7 @@ from .vendors.base import (
     CameraHubError,
     CameraState,
     Connection,
+    ControlUnsupported,
     LockedOut,
     Notice,
     NotSupported,
@@ -82,6 +83,16 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
         except AuthFailed as err:
             remember_rejected_credential(self.hass, self.config_entry, err)
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
+        except ControlUnsupported as err:
+            # The firmware stopped speaking the control login while running (an update, Third-Party
+            # Compatibility turned off): start again, which finds the reduced mode and raises its
+            # repair issue, rather than fail every read while the streams still work.
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
         except LockedOut as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,

@@ -18,11 +18,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
@@ -50,6 +52,7 @@ LOGIN_PATH = "/v5/account/read/login"
 JPEG_START = b"\xff\xd8"
 WORKER_PREFIX = "camera_hub frames"
 PRIVACY = "switch.tapo_c200_privacy_mode"
+FURBO_POLL = timedelta(seconds=300)  # the account's default event interval
 
 
 # --- RTSP: garbage and lying SDP through the frame hub -------------------------------------------
@@ -331,3 +334,45 @@ async def test_tapo_camera_answering_garbage_goes_unavailable_then_recovers(
     await next_update(hass)
 
     assert hass.states.get(PRIVACY).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
+
+
+async def next_poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let a poll interval pass and wait for the account's poll (real HTTP I/O) to finish."""
+    freezer.tick(FURBO_POLL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            async with entry.runtime_data.connection.poll_lock:
+                pass
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("kind", ["truncated", "wrong_types", "not_json", "huge"])
+async def test_furbo_polls_answered_with_garbage_make_cameras_unavailable_until_whole(
+    hass: HomeAssistant, furbo: Sim, freezer: FrozenDateTimeFactory, kind: str
+) -> None:
+    result = await furbo_login(hass, furbo)
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await hass.async_block_till_done()
+    entry = result["result"]
+    stored = dict(entry.data)
+    dog_id = furbo.info["devices"][0]["id"]
+    switch = er.async_get(hass).async_get_entity_id("switch", DOMAIN, f"{dog_id}_alert_Barking")
+    assert switch is not None
+    assert hass.states.get(switch).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
+
+    await sim_inject(hass, furbo, malform={"path": "/", "kind": kind, "count": 1000})
+    await next_poll(hass, freezer)
+
+    # Other types under the right keys still have the API's shape: the values read as unknown.
+    garbled = (STATE_UNAVAILABLE, STATE_UNKNOWN) if kind == "wrong_types" else (STATE_UNAVAILABLE,)
+    assert hass.states.get(switch).state in garbled  # type: ignore[union-attr]
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert not [flow for flow in flows if flow["context"]["source"] == "reauth"]
+    assert dict(entry.data) == stored
+
+    await sim_inject(hass, furbo)  # whole answers again
+    await next_poll(hass, freezer)
+
+    assert hass.states.get(switch).state != STATE_UNAVAILABLE  # type: ignore[union-attr]

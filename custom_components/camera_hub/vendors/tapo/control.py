@@ -52,6 +52,7 @@ type Request = tuple[str, dict[str, Any]]
 
 _SUSPENDED = re.compile(r"Temporary Suspension: Try again in (\d+) seconds")
 _PYTAPO_AUTH_MESSAGE = "Invalid authentication data"
+_KASA_NO_CHALLENGE = "Error trying handshake1"
 CONTROL_USER = "admin"
 
 
@@ -88,9 +89,15 @@ def classify_pytapo_error(err: Exception) -> CameraHubError:
 def classify_kasa_error(err: Exception) -> CameraHubError:
     if (changed := certificate_change_in(err)) is not None:
         return changed
+    if getattr(err, "error_code", None) in (SmartErrorCode.DEVICE_BLOCKED, SmartErrorCode.SYSTEM_BLOCKED):
+        # python-kasa raises the suspension as DeviceError ("Device blocked for N seconds").
+        seconds = re.search(r"(\d+) seconds", str(err))
+        return LockedOut(float(seconds.group(1)) if seconds else 30 * 60)
     if isinstance(err, AuthenticationError):
-        if getattr(err, "error_code", None) in (SmartErrorCode.DEVICE_BLOCKED, SmartErrorCode.SYSTEM_BLOCKED):
-            return LockedOut(30 * 60)
+        if str(err).startswith(_KASA_NO_CHALLENGE):
+            # The camera answered the first login without a challenge: a login it does not speak
+            # (firmware that refuses third-party control), not a rejected password.
+            return ControlUnsupported("the camera's control login is not one python-kasa speaks")
         return AuthFailed("cloud_password")
     if isinstance(err, TimeoutError | OSError) or type(err).__name__ == "_ConnectionError":
         return Unreachable("the camera's control port did not answer")
@@ -125,11 +132,15 @@ class KasaSession:
         self._device = device
 
     async def call_many(self, requests: list[Request]) -> list[tuple[dict[str, Any], int]]:
-        # python-kasa batches a dict of method → params; one method per request here.
+        # python-kasa batches a dict of method → params; one method per request here. It logs in
+        # again by itself when the session expired: not into a lockout the camera announced.
+        _check_not_suspended(self._device.host)
         try:
             answers = await self._device.protocol.query(dict(requests))
         except KasaException as err:
-            raise classify_kasa_error(err) from err
+            error = classify_kasa_error(err)
+            _note_suspension(self._device.host, error)
+            raise error from err
         results: list[tuple[dict[str, Any], int]] = []
         for method, _ in requests:
             answer = answers.get(method)
