@@ -36,6 +36,9 @@ class Counters:
     # listening while offline, so its refused connections are not counted).
     offline_requests: int = 0
     login_blocked: int = 0  # logins answered "temporarily suspended" (they do not count as failed)
+    # Control API methods the camera did not know (answered -40106): a client asking for something
+    # camsim does not simulate, which would make a comparison against that client unfair.
+    unknown_methods: int = 0
 
 
 @dataclass
@@ -59,6 +62,7 @@ _STATE_KEYS = frozenset(
         "expire_sessions",  # every control session must log in again (no reboot)
         "rtsp_kick",  # end every open RTSP session once; the camera keeps listening
         "rotate_certificate",  # the control port gets a new self-signed certificate (as after a reset)
+        "cloud_password",  # the owner changed the cloud password in the app: old logins now fail
     }
 )
 
@@ -112,6 +116,7 @@ class TapoDevice:
     # The control port's certificate (SHA-256 of its DER) and how to replace it; set by camsim.control.
     control_certificate_sha256: str = ""
     rotate_control_certificate: Callable[[], None] | None = None
+    unknown_method_names: dict[str, int] = field(default_factory=dict)
 
     # --- identity -------------------------------------------------------------------------
 
@@ -186,6 +191,18 @@ class TapoDevice:
             self._locked_until = time.monotonic() + self.config.lockout_seconds
             self._failures_in_row = 0
 
+    def change_cloud_password(self, password: str) -> None:
+        """The owner changed the password in the app; the camera learns it from the cloud at once
+        and ends the sessions opened with the old one, so every client has to log in again."""
+        if not password:
+            raise ValueError("cloud_password must not be empty")
+        self.config.cloud_password = password
+        self.session_epoch += 1
+
+    def count_unknown_method(self, method: str) -> None:
+        self.counters.unknown_methods += 1
+        self.unknown_method_names[method] = self.unknown_method_names.get(method, 0) + 1
+
     # --- motor ----------------------------------------------------------------------------
 
     def move_by(self, dx: float, dy: float) -> None:
@@ -257,6 +274,7 @@ class TapoDevice:
             "locked_out_seconds": round(self.locked_out_for(), 1),
             "control_certificate_sha256": self.control_certificate_sha256,
             "counters": vars(self.counters).copy(),
+            "unknown_methods": dict(self.unknown_method_names),
         }
 
     def apply(self, body: dict[str, Any]) -> None:
@@ -283,6 +301,8 @@ class TapoDevice:
             self.session_epoch += 1
         if body.get("rtsp_kick"):
             self.drop_rtsp_sessions()
+        if "cloud_password" in body:
+            self.change_cloud_password(str(body["cloud_password"]))
         if body.get("rotate_certificate"):
             if self.rotate_control_certificate is None:
                 raise ValueError("no control port to rotate the certificate of")

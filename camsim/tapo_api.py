@@ -116,6 +116,24 @@ def get_connection_type(_device: TapoDevice, _: Params) -> Result:
     return {"link_type": "wifi", "rssi": "4", "rssiValue": -45, "ssid": "Y2Ftc2lt"}
 
 
+def get_device_ip_address(device: TapoDevice, _: Params) -> Result:
+    """The `wan` section of the network module (pytapo's getDeviceIpAddress): the camera's own
+    address on the LAN, with DHCP as the app sets cameras up; the router is the subnet's .1."""
+    host = device.config.host
+    gateway = ".".join([*host.split(".")[:3], "1"])
+    wan = {
+        "ipaddr": host,
+        "netmask": "255.255.255.0",
+        "gateway": gateway,
+        "proto": "dhcp",
+        "dns1": gateway,
+        "dns2": "0.0.0.0",  # what the firmware shows for "no second DNS server"
+        "mac": device.mac,
+        "link_status": "up",
+    }
+    return {"network": {"wan": wan}}
+
+
 # --- switches -------------------------------------------------------------------------------
 
 
@@ -340,6 +358,7 @@ METHODS: dict[str, Handler] = {
     "getDeviceInfo": get_device_info,
     "getAppComponentList": get_app_component_list,
     "getConnectionType": get_connection_type,
+    "getDeviceIpAddress": get_device_ip_address,
     "getLensMaskConfig": get_lens_mask,
     "setLensMaskConfig": set_lens_mask,
     "getDetectionConfig": get_motion_detection,
@@ -394,6 +413,7 @@ TOP_LEVEL: dict[tuple[str, str, str], str] = {
 def _run(device: TapoDevice, method: str, params: Params) -> tuple[Result, int]:
     handler = METHODS.get(method)
     if handler is None:
+        device.count_unknown_method(method)
         return {}, UNSUPPORTED_METHOD
     try:
         return handler(device, params), 0
@@ -427,6 +447,7 @@ def _top_level(device: TapoDevice, request: Params) -> Result:
     for section in sections:
         method = TOP_LEVEL.get((action, module, section))
         if method is None:
+            device.count_unknown_method(f"{action} {module}.{section}")
             return {"error_code": UNSUPPORTED_METHOD}
         params = {module: {section: body.get(section, {}) if action != "get" else {}}}
         result, code = _run(device, method, params)
