@@ -117,7 +117,9 @@ def secrets_in(data: Any, key: str = "") -> Iterator[str]:
 
 def shown_to_frontend(result: dict[str, Any]) -> dict[str, Any]:
     """A flow result without the entry's data (where credentials belong), as HA's flow view sends it."""
-    return {k: v for k, v in result.items() if k not in {"data", "result", "context", "data_schema", "options"}}
+    return {
+        k: v for k, v in result.items() if k not in {"data", "result", "context", "data_schema", "options"}
+    }
 
 
 def log_text(caplog: pytest.LogCaptureFixture) -> str:
