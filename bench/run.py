@@ -342,7 +342,7 @@ SECTIONS = (
     "soak",
     "peers",
 )
-# Sections that start their own hass and simulators (bench/usb.py, bench/scale.py, bench/soak.py).
+# Sections that start their own hass and simulators (bench/usb.py, scale.py, soak.py, peers.py).
 OWN_HASS = ("usb", "scale", "soak", "peers")
 
 

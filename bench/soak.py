@@ -80,6 +80,9 @@ SUBNET = "127.0.5"
 TOKEN_ENV = "CAMERA_HUB_BENCH_TOKEN"
 RESPONSE_DELAY = 0.1  # as in bench/run.py: a real Tapo camera's slow CPU
 FLOWS_AT_ONCE = 5
+# A count line carries every decoded viewer's once-a-second latency since the last count: over a long
+# soak far more than asyncio's 64 KiB line limit.
+LINE_LIMIT = 16 * 1024 * 1024
 
 
 def log(message: str) -> None:
@@ -207,7 +210,7 @@ async def _watch(session: HaWebRtcSession, i: int, watched: _Watched, decoded: b
             if watched.frames[i] == 1 and all(watched.frames):
                 watched.every_viewer_has_a_frame.set()
             if decoded and watched.frames[i] % FPS == 0:  # once a second: is the picture live?
-                watched.latency_ms.append(time.time() * 1000 - timestamp.read(frame))
+                watched.latency_ms.append(round(time.time() * 1000 - timestamp.read(frame), 1))
     except MediaStreamError:
         watched.ended += 1
 
@@ -270,7 +273,7 @@ class ViewerProcess:
         args = ["--url", hass.url, "--cameras", ",".join(cameras), "--per-camera", str(per_camera)]
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.soak", *args, *(["--count-only"] if count_only else []),
-            stdin=PIPE, stdout=PIPE, cwd=ROOT, env={**os.environ, TOKEN_ENV: hass.token},
+            stdin=PIPE, stdout=PIPE, cwd=ROOT, env={**os.environ, TOKEN_ENV: hass.token}, limit=LINE_LIMIT,
         )  # fmt: skip
         viewer = cls(process, 0)
         try:
