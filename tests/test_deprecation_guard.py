@@ -45,3 +45,26 @@ def test_guard_passes_a_test_using_current_apis(pytester: pytest.Pytester) -> No
     result = _run(pytester, CALLS_CURRENT_HA_API)
 
     result.assert_outcomes(passed=1)
+
+
+# What HA's event platform logs about a doorbell event entity without the "ring" type (the entity
+# platforms' wording for entity-level deprecations), logged here as HA logs it.
+ENTITY_STOPS_WORKING = """
+import logging
+
+
+async def test_an_entity_ha_will_stop_accepting() -> None:
+    logging.getLogger("homeassistant.components.event").warning(
+        "Entity event.front_door_ding is a doorbell event entity but does not support the 'ring' event "
+        "type. This will stop working in Home Assistant 2027.4, please create a bug report"
+    )
+"""
+
+
+def test_guard_fails_a_test_whose_entity_ha_will_stop_accepting(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, ENTITY_STOPS_WORKING)
+
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(
+        ["*Home Assistant reported deprecated usage:*", "*stop working in Home Assistant*"]
+    )

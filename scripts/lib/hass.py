@@ -196,8 +196,12 @@ def camera_hub_deprecations(log: str) -> list[str]:
     return [
         line
         for line in log.splitlines()
-        if "camera_hub" in line
-        and ("deprecat" in line.lower() or "Detected that custom integration 'camera_hub'" in line)
+        if ("camera_hub" in line or "camera-hub" in line)  # HA names our issue tracker in entity warnings
+        and (
+            "deprecat" in line.lower()
+            or "Detected that custom integration 'camera_hub'" in line
+            or "stop working in Home Assistant" in line
+        )
     ]
 
 

@@ -113,7 +113,7 @@ async def test_recent_events_show_a_pushed_ding_with_its_details(ha: HAClient, r
 
     async def dings() -> list[dict[str, Any]]:
         result = await media.get_recent_events(ha, name, hours=1)
-        return [event for event in result["events"] if event["type"] == "ding"]
+        return [event for event in result["events"] if event["type"] == "ring"]
 
     deadline = time.monotonic() + 40
     while not (found := await dings()):

@@ -1,8 +1,9 @@
 """Fail any test in which Home Assistant reports a deprecated call.
 
 HA reports deprecated usage by logging, not by raising: `homeassistant.helpers.frame` logs
-"Detected that custom integration … calls …", and `homeassistant.helpers.deprecation` logs
-"The deprecated … was used/called" on the deprecated object's module logger. A test passes
+"Detected that custom integration … calls …", `homeassistant.helpers.deprecation` logs
+"The deprecated … was used/called" on the deprecated object's module logger, and entity platforms
+log "… will stop working in Home Assistant <version>" about an entity. A test passes
 only if neither was logged while it ran (setup, call and teardown).
 """
 
@@ -15,6 +16,9 @@ import pytest
 
 FRAME_LOGGER = "homeassistant.helpers.frame"
 DEPRECATION_PREFIXES = ("The deprecated ", "Detected that ", "Detected code that ")
+# Entity-level deprecations (e.g. a doorbell event entity without the "ring" type) name the entity and
+# the version, not the integration: "… This will stop working in Home Assistant 2027.4, …".
+STOPS_WORKING = "stop working in Home Assistant"
 
 
 class DeprecationCollector(logging.Handler):
@@ -24,7 +28,11 @@ class DeprecationCollector(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if record.name == FRAME_LOGGER or message.startswith(DEPRECATION_PREFIXES):
+        if (
+            record.name == FRAME_LOGGER
+            or message.startswith(DEPRECATION_PREFIXES)
+            or (record.name.startswith("homeassistant.") and STOPS_WORKING in message)
+        ):
             self.reports.append(f"{record.name}: {message}")
 
 

@@ -98,7 +98,7 @@ async def test_a_ding_fires_the_ding_entity_only_with_the_brands_attributes(
     ding = entity(entity_registry, "event", f"{camera_id(doorbell)}_ding")
     motion = entity(entity_registry, "event", f"{camera_id(doorbell)}_motion")
     assert state_of(hass, ding).attributes["device_class"] == "doorbell"
-    assert state_of(hass, ding).attributes["event_types"] == ["ding"]
+    assert state_of(hass, ding).attributes["event_types"] == ["ring"]  # HA's doorbell standard
     assert state_of(hass, motion).attributes["device_class"] == "motion"
     await next_poll(hass, freezer)  # the history's baseline: what happened before is no news
     motion_before = state_of(hass, motion).state
@@ -107,7 +107,7 @@ async def test_a_ding_fires_the_ding_entity_only_with_the_brands_attributes(
     await until_changed(hass, freezer, ding, STATE_UNKNOWN)
 
     fired = state_of(hass, ding)
-    assert fired.attributes["event_type"] == "ding"
+    assert fired.attributes["event_type"] == "ring"
     assert fired.attributes["id"]  # the brand's attribute, passed through as it sent it
     assert datetime.fromisoformat(fired.state) <= dt_util.utcnow()
     assert state_of(hass, motion).state == motion_before, "a ding is no motion"

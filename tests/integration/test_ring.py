@@ -485,7 +485,7 @@ async def test_history_delivers_an_event_push_missed_once(
     await next_poll(hass, freezer)
 
     assert after_first_poll.state != before
-    assert after_first_poll.attributes["event_type"] == "ding"
+    assert after_first_poll.attributes["event_type"] == "ring"
     assert state_of(hass, ding).state == after_first_poll.state  # not delivered twice
 
 

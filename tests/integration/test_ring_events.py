@@ -77,7 +77,7 @@ async def test_a_pushed_ding_and_motion_fire_their_event_entities(
     ding = event_entity(hass, sim, "ding")
 
     state = await fired(hass, ding, sim.inject(hass, ding={"device_id": doorbell["id"]}))
-    assert state.attributes["event_type"] == "ding"
+    assert state.attributes["event_type"] == "ring"
     assert state.attributes["id"]
     assert datetime.fromisoformat(state.attributes["created"])  # the push's time: not the history poll's
     assert "source" not in state.attributes
@@ -100,7 +100,7 @@ async def test_after_a_dropped_connection_the_listener_reconnects_and_a_later_di
 
     ding = event_entity(hass, sim, "ding")
     state = await fired(hass, ding, sim.inject(hass, ding={"device_id": sim.device("doorbell")["id"]}))
-    assert state.attributes["event_type"] == "ding"
+    assert state.attributes["event_type"] == "ring"
 
 
 async def test_unreadable_pushes_do_not_stop_later_events(
@@ -117,7 +117,7 @@ async def test_unreadable_pushes_do_not_stop_later_events(
 
     ding = event_entity(hass, sim, "ding")
     state = await fired(hass, ding, sim.inject(hass, ding={"device_id": doorbell_id}))
-    assert state.attributes["event_type"] == "ding"
+    assert state.attributes["event_type"] == "ring"
     assert (await sim.state(hass))["counters"]["push_connections"] == 1
 
 
@@ -137,7 +137,7 @@ def test_ring_event_kinds_map_to_camera_event_types() -> None:
     # The legacy ding push comes with its action as the kind (ring-doorbell compares `action.lower`).
     legacy = camera_event(ring_event("com.ring.push.HANDLE_NEW_DING", "ding"))
     assert legacy is not None
-    assert legacy[1].type == "ding"
+    assert legacy[1].type == "ring"
     unlock = camera_event(ring_event("intercom_unlock", "unlock"))
     assert unlock is not None
     assert unlock[1].type == "intercom_unlock"
@@ -161,7 +161,7 @@ async def test_a_failed_start_is_retried_with_backoff_and_events_then_arrive(
 
         ding = event_entity(hass, sim, "ding")
         state = await fired(hass, ding, sim.inject(hass, ding={"device_id": sim.device("doorbell")["id"]}))
-        assert state.attributes["event_type"] == "ding"
+        assert state.attributes["event_type"] == "ring"
     finally:
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()

@@ -46,6 +46,8 @@ PUSH_FAILURES_NOTICE: Final = 3
 ISSUE_PUSH_FAILING: Final = "ring_push_failing"
 
 # Event types (event entities) and their specs' keys.
-EVENT_DING: Final = "ding"
+# A doorbell event entity fires HA's standard "ring" (DoorbellEventType.RING); HA warns about one
+# that does not since 2026.10 and stops accepting it in 2027.4. The entity keeps Ring's name, "Ding".
+EVENT_DING: Final = "ring"
 EVENT_MOTION: Final = "motion"
 EVENT_INTERCOM_UNLOCK: Final = "intercom_unlock"

@@ -25,6 +25,7 @@ from ring_doorbell.const import KIND_DING, KIND_INTERCOM_UNLOCK, KIND_MOTION, PU
 from ring_doorbell.listen import RingEventListener, RingEventListenerConfig
 
 from ..base import CameraEvent
+from .const import EVENT_DING
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ BACKOFF_MAX = 300.0
 # Ring's event kinds → Camera Hub's event types. The legacy ding push arrives with the action as its
 # kind (the library compares `action.lower` without calling it).
 _EVENT_TYPES = {
-    KIND_DING: "ding",
-    PUSH_ACTION_DING: "ding",
+    KIND_DING: EVENT_DING,
+    PUSH_ACTION_DING: EVENT_DING,
     KIND_MOTION: "motion",
     KIND_INTERCOM_UNLOCK: "intercom_unlock",
 }
