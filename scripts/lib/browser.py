@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, WebSocket, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = "/usr/bin/chromium"
 # Headless, and nothing Chromium itself would fetch from the internet (shared/notes/ENVIRONMENT.md).
@@ -170,12 +171,38 @@ def live_player(container: Locator) -> tuple[str, Locator]:
     player = container.locator(f"{PLAYERS} >> visible=true").first
     # Eight tiles negotiate at once (Ring's through its cloud): under a loaded CI machine the last
     # players appear well after the first.
-    player.wait_for(timeout=60_000)
+    try:
+        player.wait_for(timeout=60_000)
+    except PlaywrightTimeoutError as err:
+        raise AssertionError(f"no player became visible: {what_the_tile_shows(container)}") from err
     tag = player.evaluate("el => el.tagName")
     if tag in TRANSPORTS:
         return TRANSPORTS[tag], player.locator("video")
     src = str(player.get_attribute("src") or "")
     return ("mjpeg" if "camera_proxy_stream" in src else "still"), player
+
+
+def what_the_tile_shows(container: Locator) -> str:
+    """A camera card's entity, its state as the frontend has it, the player elements inside the card
+    (shown or hidden) and any text it shows (an error, "unavailable"): what a failed wait saw."""
+    seen = container.evaluate(
+        """el => {
+          const entity = el._config && el._config.camera_image;
+          const state = document.querySelector('home-assistant').hass.states[entity];
+          const deep = (root, out) => {
+            for (const node of root.querySelectorAll('*')) {
+              if (/-PLAYER$|^IMG$|^VIDEO$|^HA-ALERT$/.test(node.tagName)) {
+                out.push(node.tagName.toLowerCase() + (node.checkVisibility() ? '' : ' (hidden)'));
+              }
+              if (node.shadowRoot) deep(node.shadowRoot, out);
+            }
+            return out;
+          };
+          return {entity, state: state && state.state, elements: deep(el.shadowRoot || el, []),
+                  text: (el.shadowRoot || el).textContent.replace(/\\s+/g, ' ').trim().slice(0, 300)};
+        }"""
+    )
+    return json.dumps(seen)
 
 
 # Reads camsim's clock band from a frame (a port of camsim.timestamp.read); `readStamp(el)` draws the
