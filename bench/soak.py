@@ -527,6 +527,9 @@ async def _soak(
             (mjpeg["delivered"] + webrtc["delivered"]) / (mjpeg["expected"] + webrtc["expected"]) * 100, 2
         ),
         "frames": {"mjpeg": mjpeg, "webrtc": webrtc},
+        # WebRTC passes the camera's packets on, so its viewers got what the cameras really sent: MJPEG
+        # against that splits MJPEG's loss (HA's decode/publish path) from frames camsim skipped.
+        "mjpeg_of_webrtc_pct": round(mjpeg["delivered"] / webrtc["delivered"] * 100, 2),
         "webrtc_e2e_p50_ms": round(p50(latency), 1),
         "snapshots": {
             "ok": len(snapshot_ms),
