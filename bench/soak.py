@@ -215,13 +215,6 @@ async def _watch(session: HaWebRtcSession, i: int, watched: _Watched, decoded: b
         watched.ended += 1
 
 
-async def _keep_signalling(session: HaWebRtcSession) -> None:
-    """Read the session's WebSocket, as the frontend does: aiohttp answers HA's heartbeat pings only
-    while someone reads, and without a pong HA closes the socket (55 s heartbeat) and the session."""
-    async for _ in session.ws:
-        pass
-
-
 async def _serve_counts(watched: _Watched) -> None:
     """Answer `count` lines on stdin until `stop` or end of input."""
     while True:
@@ -245,7 +238,6 @@ async def viewer_process(url: str, token: str, cameras: list[str], per_camera: i
         ]
         watched = _Watched([0] * len(sessions))
         tasks = [asyncio.create_task(_watch(s, i, watched, not count_only)) for i, s in enumerate(sessions)]
-        tasks += [asyncio.create_task(_keep_signalling(s)) for s in sessions]
         try:
             async with asyncio.timeout(60):
                 await watched.every_viewer_has_a_frame.wait()

@@ -57,6 +57,14 @@ class HaWebRtcSession:
         self.ws = ws
         self.viewer = viewer
         self.session_id = session_id
+        # Read the WebSocket for as long as the session lasts, as the frontend does: aiohttp answers
+        # HA's heartbeat pings only while someone reads, and HA closes an unanswering socket — and the
+        # session with it — after about 80 s (the soak bench lost every viewer so).
+        self._reader = asyncio.get_running_loop().create_task(self._read_until_closed())
+
+    async def _read_until_closed(self) -> None:
+        async for _message in self.ws:
+            pass  # later candidates and events: the viewer already has what it needs
 
     @classmethod
     async def open(cls, http: aiohttp.ClientSession, token: str, entity_id: str) -> HaWebRtcSession:
@@ -93,3 +101,6 @@ class HaWebRtcSession:
     async def close(self) -> None:
         await self.viewer.close()
         await self.ws.close()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
