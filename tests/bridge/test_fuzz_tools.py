@@ -26,45 +26,29 @@ from typing import Any
 
 import pytest
 from fastmcp import Client
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from mcp_bridge.ha_client import Camera, HAClient
 from mcp_bridge.server import build_server
 from scripts.lib.hass import HassProcess
 from tests.bridge.conftest import Cameras
+from tests.helpers.fuzz import HYPOTHESIS_WARNINGS, fuzz_settings, text_and_values
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
-    # Hypothesis 6.170 on Python 3.14 warns about its own thread-local generator at every start.
-    pytest.mark.filterwarnings("ignore:It looks like `register_random`:hypothesis.errors.HypothesisWarning"),
+    HYPOTHESIS_WARNINGS,
 ]
 
-FUZZ = settings(
-    max_examples=100,
-    deadline=None,
-    derandomize=True,  # the same examples on every run, so CI is reproducible
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(100)
 DEVICE_STATE = ("pan", "tilt", "presets", "privacy", "motion_detection", "led", "reboots")
 MAX_MESSAGE = 1000
 
-NASTY_TEXT = st.sampled_from(
+NASTY_TEXT = (
     ["", " ", "\n", "\x00", "nan", "-1", "0", "1e999", "😀", "' OR 1=1 --", "<script>", "%s", "../..",
      "camera.", "tapo", "left", "a" * 33, "a" * 3000]
 )  # fmt: skip
-TEXT = st.one_of(NASTY_TEXT, st.text(max_size=30))
-SCALAR = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**64), max_value=2**64),
-    st.floats(allow_nan=False, allow_infinity=False),
-    TEXT,
-)
-VALUE = st.recursive(
-    SCALAR, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=5
-)
+TEXT, VALUE = text_and_values(NASTY_TEXT, max_size=30)
 # Mostly the right type (to get past the schema), sometimes anything at all.
 PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "direction": st.one_of(st.sampled_from(["left", "right", "up", "down", "LEFT", "sideways"]), VALUE),

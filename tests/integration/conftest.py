@@ -31,6 +31,7 @@ from custom_components.camera_hub.vendors.tapo.const import (
 )
 from tests.helpers.camsim import Sim, start_sim, stop_sim
 
+from .furbo_fixtures import furbosim  # noqa: F401 - the fixture, for every test here
 from .ring_fixtures import freezer, ringsim  # noqa: F401 - the fixtures, for every test here
 
 USERNAME = "camuser"

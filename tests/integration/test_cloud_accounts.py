@@ -18,8 +18,8 @@ from custom_components.camera_hub.const import DOMAIN
 from scripts.lib.sims import Sim
 
 from .conftest import sim_state
+from .furbo_fixtures import StartFurbo
 from .ring_fixtures import RING_LIBRARY_WARNINGS, RingSim, StartRing, add_ring_account
-from .test_furbo import StartFurbo, furbosim  # noqa: F401 - the fixture, for the Furbo test
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -79,7 +79,7 @@ async def furbo_flow(hass: HomeAssistant, account: Sim) -> dict[str, Any]:
 
 async def test_two_furbo_accounts_load_side_by_side_with_every_camera(
     hass: HomeAssistant,
-    furbosim: StartFurbo,  # noqa: F811 - the fixture imported above
+    furbosim: StartFurbo,
 ) -> None:
     cloud = await furbosim("--accounts", "2", "--devices", "dog,cat")
     first, second = cloud.accounts

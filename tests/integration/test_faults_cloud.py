@@ -20,9 +20,10 @@ from homeassistant.helpers import entity_registry as er
 from custom_components.camera_hub.const import DOMAIN
 
 from .conftest import sim_inject, sim_state
+from .furbo_fixtures import StartFurbo
 from .ring_fixtures import RING_LIBRARY_WARNINGS, RingSim, StartRing, add_ring_account
 from .test_faults_tapo import advance
-from .test_furbo import StartFurbo, add_account, furbosim  # noqa: F401 - the fixture
+from .test_furbo import add_account
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -136,7 +137,7 @@ def furbo_fault(kind: str) -> dict[str, Any]:
 @pytest.mark.parametrize("kind", ["500", "timeout"])
 async def test_furbo_cloud_outage(
     hass: HomeAssistant,
-    furbosim: StartFurbo,  # noqa: F811 - the fixture imported above
+    furbosim: StartFurbo,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
     kind: str,

@@ -4,7 +4,6 @@ as its own process over real sockets; our own client, unmocked, reaches it throu
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +18,6 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers import translation
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -31,49 +29,18 @@ from custom_components.camera_hub.vendors.furbo.const import (
     CONF_EVENT_INTERVAL,
     CONF_TOKEN,
 )
-from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
+from scripts.lib.sims import Sim
 
 from .conftest import sim_inject, sim_state, state_of
+from .furbo_fixtures import StartFurbo
+from .furbo_fixtures import next_furbo_poll as next_poll
 
 EMAIL = "demo@furbo.test"
 PASSWORD = "furbopass"
-POLL = timedelta(seconds=300)
 EVENTS_PATH = "/furbo_event/v2/list"
 
 # Our client opens real sockets to furbosim on 127.0.0.1.
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-type StartFurbo = Callable[..., Awaitable[Sim]]
-
-
-@pytest.fixture
-def furbosim(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Iterator[StartFurbo]:
-    """Start furbosim processes; the announcement's env goes into this (HA's) process, as documented."""
-    sims: list[Sim] = []
-
-    async def start(*args: str) -> Sim:
-        sim = await hass.async_add_executor_job(lambda: start_furbo_sim(*args))
-        sims.append(sim)
-        for key, value in sim.info["env"].items():
-            monkeypatch.setenv(key, value)
-        return sim
-
-    yield start
-    for sim in sims:
-        stop_sim(sim)
-
-
-async def next_poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta = POLL) -> None:
-    """Let `delta` pass; the coordinators' reads run the account's poll, waited for until it is done
-    (its HTTP requests are real I/O that HA's block_till_done does not track)."""
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.state is ConfigEntryState.LOADED:
-            async with entry.runtime_data.connection.poll_lock:
-                pass
-    await hass.async_block_till_done()
 
 
 async def _start_flow(hass: HomeAssistant) -> dict[str, Any]:

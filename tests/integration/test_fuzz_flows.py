@@ -30,7 +30,7 @@ import pytest
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryDisabler
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData, UnknownFlow
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -53,6 +53,7 @@ from custom_components.camera_hub.vendors.furbo.const import (
 )
 from custom_components.camera_hub.vendors.usb.host import DESCRIPTION_ENV
 from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
+from tests.helpers.fuzz import HYPOTHESIS_WARNINGS, fuzz_settings, text_and_values
 from tests.usb.sim import running_usb_sim
 
 from .conftest import PASSWORD, USERNAME, StartSim, flow_input
@@ -62,38 +63,21 @@ pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
     pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
     RING_LIBRARY_WARNINGS,
-    # Hypothesis 6.170 on Python 3.14 warns about its own thread-local generator at every start.
-    pytest.mark.filterwarnings("ignore:It looks like `register_random`:hypothesis.errors.HypothesisWarning"),
+    HYPOTHESIS_WARNINGS,
 ]
 
-FUZZ = settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,  # the same examples on every run, so CI is reproducible
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(25)
 STRINGS = json.loads(
     (Path(__file__).parents[2] / "custom_components" / "camera_hub" / "strings.json").read_text()
 )
 
 # What a field can receive through the flow API (JSON: no NaN or infinity literals, but strings
 # that number coercion turns into them).
-NASTY_TEXT = st.sampled_from(
+NASTY_TEXT = (
     ["", " ", "nan", "NaN", "inf", "-inf", "1e999", "-1", "0", "65536", "1.5", "\x00", "\n", "😀",
      "' OR 1=1 --", "<script>x</script>", "../../etc/passwd", "%s%n", "a" * 5000]
 )  # fmt: skip
-TEXT = st.one_of(NASTY_TEXT, st.text(max_size=30))
-SCALAR = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**64), max_value=2**64),
-    st.floats(allow_nan=False, allow_infinity=False),
-    TEXT,
-)
-VALUE = st.recursive(
-    SCALAR, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=5
-)
+TEXT, VALUE = text_and_values(NASTY_TEXT, max_size=30)
 # A text field's value: mostly text, sometimes any other JSON.
 ANY_TEXT = st.one_of(TEXT, TEXT, TEXT, VALUE)
 EXTRA_KEYS = st.dictionaries(st.text(min_size=1, max_size=10), VALUE, max_size=2)

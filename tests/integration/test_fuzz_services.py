@@ -23,50 +23,34 @@ import pytest
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.camera_hub.const import DOMAIN
 from tests.helpers.camsim import Sim
+from tests.helpers.fuzz import HYPOTHESIS_WARNINGS, fuzz_settings, text_and_values
 
 from .conftest import sim_state
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
     pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
-    # Hypothesis 6.170 on Python 3.14 warns about its own thread-local generator at every start.
-    pytest.mark.filterwarnings("ignore:It looks like `register_random`:hypothesis.errors.HypothesisWarning"),
+    HYPOTHESIS_WARNINGS,
 ]
 
-FUZZ = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,  # the same examples on every run, so CI is reproducible
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(300)
 CAMERA = "camera.tapo_c200"
 ROOT = Path(__file__).parents[2]
 STRINGS = json.loads((ROOT / "custom_components" / "camera_hub" / "strings.json").read_text())
 # The device state an action could change (camsim's state endpoint).
 DEVICE_STATE = ("pan", "tilt", "presets", "privacy", "motion_detection", "led", "reboots")
 
-NASTY_TEXT = st.sampled_from(
+NASTY_TEXT = (
     ["", " ", "nan", "inf", "-1", "0", "91", "1e999", "99999999999999999999", "\x00", "\n", "😀",
      "left", "LEFT", " left", "Door", "a" * 33, "a" * 5000, "%s", "camera.tapo_c200", "all", "none"]
 )  # fmt: skip
-TEXT = st.one_of(NASTY_TEXT, st.text(max_size=40))
-SCALAR = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**64), max_value=2**64),
-    st.floats(allow_nan=False, allow_infinity=False),
-    TEXT,
-)
-VALUE = st.recursive(
-    SCALAR, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=5
-)
+TEXT, VALUE = text_and_values(NASTY_TEXT, max_size=40)
 # Mostly the right type with edge values (to reach the integration), sometimes anything at all.
 FIELDS = {
     "direction": st.one_of(st.sampled_from(["left", "right", "up", "down"]), TEXT, VALUE),

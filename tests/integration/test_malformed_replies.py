@@ -39,6 +39,7 @@ from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
 from tests.helpers.camsim import running_sim
 
 from .conftest import StartSim, flow_input, mock_entry, setup_entry, sim_inject, unload
+from .furbo_fixtures import next_furbo_poll as next_poll
 from .ring_fixtures import RING_LIBRARY_WARNINGS, RingSim, StartRing, start_ring_flow
 
 pytestmark = [
@@ -52,7 +53,6 @@ LOGIN_PATH = "/v5/account/read/login"
 JPEG_START = b"\xff\xd8"
 WORKER_PREFIX = "camera_hub frames"
 PRIVACY = "switch.tapo_c200_privacy_mode"
-FURBO_POLL = timedelta(seconds=300)  # the account's default event interval
 
 
 # --- RTSP: garbage and lying SDP through the frame hub -------------------------------------------
@@ -337,18 +337,6 @@ async def test_tapo_camera_answering_garbage_goes_unavailable_then_recovers(
     await next_update(hass)
 
     assert hass.states.get(PRIVACY).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
-
-
-async def next_poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Let a poll interval pass and wait for the account's poll (real HTTP I/O) to finish."""
-    freezer.tick(FURBO_POLL)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.state is ConfigEntryState.LOADED:
-            async with entry.runtime_data.connection.poll_lock:
-                pass
-    await hass.async_block_till_done()
 
 
 @pytest.mark.parametrize("kind", ["truncated", "wrong_types", "not_json", "huge"])

@@ -35,9 +35,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.camera_hub.const import DOMAIN
 from custom_components.camera_hub.vendors.tapo.const import CONF_CLOUD_PASSWORD
-from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
+from scripts.lib.sims import Sim
 
 from .conftest import StartSim, flow_input, sim_state
+from .furbo_fixtures import StartFurbo
 from .ring_fixtures import RING_LIBRARY_WARNINGS, StartRing
 
 pytestmark = [
@@ -55,22 +56,6 @@ TYPED = (TAPO_PASSWORD, TAPO_CLOUD_PASSWORD, RING_PASSWORD, FURBO_PASSWORD, WRON
 
 # Keys whose values in an entry's data are secrets the clouds or the user handed over.
 SECRET_KEY_PARTS = ("password", "token", "credential", "secret", "private", "auth", "cognito", "key")
-
-
-@pytest.fixture
-def furbosim(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    sims: list[Sim] = []
-
-    async def start(*args: str) -> Sim:
-        sim = await hass.async_add_executor_job(lambda: start_furbo_sim(*args))
-        sims.append(sim)
-        for key, value in sim.info["env"].items():
-            monkeypatch.setenv(key, value)
-        return sim
-
-    yield start
-    for sim in sims:
-        stop_sim(sim)
 
 
 async def configure(hass: HomeAssistant, flow_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -139,7 +124,7 @@ async def test_no_secret_leaves_the_config_entries(
     caplog: pytest.LogCaptureFixture,
     camsim: StartSim,
     ringsim: StartRing,
-    furbosim: Any,
+    furbosim: StartFurbo,
     device_registry: dr.DeviceRegistry,
     issue_registry: ir.IssueRegistry,
 ) -> None:

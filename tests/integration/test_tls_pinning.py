@@ -45,8 +45,8 @@ from custom_components.camera_hub.vendors.tapo.const import (
 from tests.helpers.camsim import Sim
 
 from .conftest import StartSim, flow_input, mock_entry, setup_entry, sim_inject, sim_state, unload
+from .furbo_fixtures import StartFurbo
 from .ring_fixtures import StartRing
-from .test_furbo import StartFurbo, furbosim  # noqa: F401 - the fixture
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -372,7 +372,7 @@ async def test_ring_production_session_refuses_a_certificate_it_cannot_verify(
 
 async def test_furbo_production_client_refuses_a_certificate_it_cannot_verify(
     hass: HomeAssistant,
-    furbosim: StartFurbo,  # noqa: F811 - the fixture imported above
+    furbosim: StartFurbo,
 ) -> None:
     await furbosim()
     cloud = await hass.async_add_executor_job(furbo_cloud)

@@ -106,21 +106,29 @@ class FurboFlow(ConfigFlow):
             self._furbo_challenge = await self._furbo_client.async_send_code(challenge)
             raise
 
+    async def _furbo_sign_in(
+        self, user_input: dict[str, Any]
+    ) -> tuple[ConfigFlowResult | None, dict[str, str], dict[str, str]]:
+        """Sign in with what was typed: the next step's result, or the form's errors and placeholders."""
+        self._furbo_client = await async_client(self.hass)
+        self._furbo_email = user_input[CONF_EMAIL].strip()
+        try:
+            self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
+            login = await self._furbo_login()
+        except FurboCodeRequired:
+            return await self.async_step_furbo_code(), {}, {}
+        except CameraHubError as err:
+            error, placeholders = _problem(err)
+            return None, {"base": error}, placeholders
+        return await self._furbo_finish(login), {}, {}
+
     async def async_step_furbo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
-            self._furbo_client = await async_client(self.hass)
-            self._furbo_email = user_input[CONF_EMAIL].strip()
-            try:
-                self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
-                login = await self._furbo_login()
-            except FurboCodeRequired:
-                return await self.async_step_furbo_code()
-            except CameraHubError as err:
-                errors["base"], placeholders = _problem(err)
-            else:
-                return await self._furbo_finish(login)
+            result, errors, placeholders = await self._furbo_sign_in(user_input)
+            if result is not None:
+                return result
         return self.async_show_form(
             step_id="furbo",
             data_schema=self.add_suggested_values_to_schema(_CREDENTIALS, {CONF_EMAIL: self._furbo_email}),
@@ -254,17 +262,9 @@ class FurboFlow(ConfigFlow):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
-            self._furbo_client = await async_client(self.hass)
-            self._furbo_email = user_input[CONF_EMAIL].strip()
-            try:
-                self._furbo_enc_password = self._furbo_client.encrypt(user_input[CONF_PASSWORD])
-                login = await self._furbo_login()
-            except FurboCodeRequired:
-                return await self.async_step_furbo_code()
-            except CameraHubError as err:
-                errors["base"], placeholders = _problem(err)
-            else:
-                return await self._furbo_finish(login)
+            result, errors, placeholders = await self._furbo_sign_in(user_input)
+            if result is not None:
+                return result
         suggested = {CONF_EMAIL: self._furbo_email or entry.data[CONF_EMAIL]}
         return self.async_show_form(
             step_id="furbo_reconfigure",
