@@ -192,7 +192,12 @@ def what_the_tile_shows(container: Locator) -> str:
           const deep = (root, out) => {
             for (const node of root.querySelectorAll('*')) {
               if (/-PLAYER$|^IMG$|^VIDEO$|^HA-ALERT$/.test(node.tagName)) {
-                out.push(node.tagName.toLowerCase() + (node.checkVisibility() ? '' : ' (hidden)'));
+                const box = node.getBoundingClientRect();
+                const src = (node.getAttribute('src') || '').split('?')[0];
+                const loaded = node.complete && node.naturalWidth > 0;
+                const img = node.tagName === 'IMG' ? ` ${src} loaded=${loaded}` : '';
+                out.push(node.tagName.toLowerCase() + (node.checkVisibility() ? '' : ' (hidden)')
+                         + ` ${Math.round(box.width)}x${Math.round(box.height)}` + img);
               }
               if (node.shadowRoot) deep(node.shadowRoot, out);
             }

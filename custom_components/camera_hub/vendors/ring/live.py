@@ -204,6 +204,12 @@ class _RingSignalling(RingWebRtcStream):
             pass  # a socket Ring broke off: reported below like one it closed
         except (KeyError, TypeError, ValueError) as err:
             _LOGGER.debug("Ring sent a live-view message Camera Hub cannot read: %s", type(err).__name__)
+        except AttributeError:
+            if self.websocket is not None:
+                raise
+            # The browser closed the session while Ring's answer was being handled: the library then
+            # sends its "activate" on the socket it has just dropped (seen with HA 2026.11's frontend,
+            # which starts a live view twice and closes the first at once).
         finally:
             self._tell_error(ERROR_ENDED, "Ring ended the live view")
             await self._release(from_reader=True)
