@@ -82,6 +82,20 @@ async def huge_json(size: int = HUGE_BYTES) -> AsyncIterator[bytes]:
 _CONTENT_LENGTH = re.compile(rb"^content-length:[ \t]*(\d+)", re.IGNORECASE | re.MULTILINE)
 
 
+async def malformed_reply(request: web.Request, reply: web.StreamResponse, kind: str) -> web.StreamResponse:
+    """A simulated cloud's `malform` fault: `reply` broken as `kind` says (a huge body is streamed)."""
+    if kind == "huge":
+        stream = web.StreamResponse(status=reply.status, headers={"Content-Type": "application/json"})
+        await stream.prepare(request)
+        with contextlib.suppress(ConnectionResetError):  # a client that stops reading hangs up
+            async for chunk in huge_json():
+                await stream.write(chunk)
+            await stream.write_eof()
+        return stream
+    body = reply.body if isinstance(reply, web.Response) and isinstance(reply.body, bytes) else b"{}"
+    return web.Response(body=malform_json(body, kind), status=reply.status, content_type="application/json")
+
+
 def lie_about(sdp: bytes, mode: str) -> tuple[bytes, int]:
     """The SDP to send instead of `sdp`, and the Content-Length to announce for it."""
     if mode == "sdp_codec":

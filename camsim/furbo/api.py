@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import datetime
 import secrets
 from collections import Counter
@@ -23,7 +22,7 @@ from typing import Any
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ..malformed import huge_json, malform_json
+from ..malformed import malformed_reply
 from . import catalog, media
 from .account import MAX_EVENT_LIMIT, Account, Accounts, CloudError, Event, invalid_request
 
@@ -138,22 +137,8 @@ async def _refusals(
     except CloudError as err:
         response = web.json_response(err.body(), status=err.status)
     if (kind := account.malformed_reply(request.path)) is not None:
-        return await _malformed(request, response, kind)
+        return await malformed_reply(request, response, kind)
     return response
-
-
-async def _malformed(request: web.Request, reply: web.StreamResponse, kind: str) -> web.StreamResponse:
-    """The `malform` fault: `reply` broken as `kind` says (camsim.malformed)."""
-    if kind == "huge":
-        stream = web.StreamResponse(status=reply.status, headers={"Content-Type": "application/json"})
-        await stream.prepare(request)
-        with contextlib.suppress(ConnectionResetError):  # a client that stops reading hangs up
-            async for chunk in huge_json():
-                await stream.write(chunk)
-            await stream.write_eof()
-        return stream
-    body = reply.body if isinstance(reply, web.Response) and isinstance(reply.body, bytes) else b"{}"
-    return web.Response(body=malform_json(body, kind), status=reply.status, content_type="application/json")
 
 
 def _endpoint(handler: Handler, form: bool) -> Callable[[web.Request], Awaitable[web.Response]]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 import time
@@ -24,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..malformed import huge_json, malform_json
+from ..malformed import malformed_reply
 from . import catalog, media
 from .account import Account, Accounts
 
@@ -149,7 +148,7 @@ class RingCloud:
         reply = await handler(request)
         if (kind := request[ACCOUNT].take_malformed(request.path)) is None:
             return reply
-        return await _malformed(request, reply, kind)
+        return await malformed_reply(request, reply, kind)
 
     # --- oauth.ring.com ----------------------------------------------------------------------
 
@@ -440,17 +439,3 @@ def _client_authenticated(authorization: str) -> bool:
     except ValueError:
         return False
     return decoded.partition(":")[0] == CLIENT_ID
-
-
-async def _malformed(request: web.Request, reply: web.StreamResponse, kind: str) -> web.StreamResponse:
-    """The `malform` fault: `reply` broken as `kind` says (camsim.malformed)."""
-    if kind == "huge":
-        stream = web.StreamResponse(status=reply.status, headers={"Content-Type": "application/json"})
-        await stream.prepare(request)
-        with contextlib.suppress(ConnectionResetError):  # a client that stops reading hangs up
-            async for chunk in huge_json():
-                await stream.write(chunk)
-            await stream.write_eof()
-        return stream
-    body = reply.body if isinstance(reply, web.Response) and isinstance(reply.body, bytes) else b"{}"
-    return web.Response(body=malform_json(body, kind), status=reply.status, content_type="application/json")
