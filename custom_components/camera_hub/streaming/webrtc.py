@@ -58,6 +58,8 @@ MAX_SESSIONS = 20
 # A viewer whose ICE has not connected by then is given up (a browser that left before connecting
 # never says so: aiortc would wait for more remote candidates forever).
 CONNECT_TIMEOUT = 30.0
+# A closed peer connection's connect task ends within a few loop turns; this only bounds a surprise.
+CLOSE_TIMEOUT = 5.0
 # How long a STUN/TURN server that gave no candidate is left out of gathering before it is asked again.
 ICE_SERVER_RETRY = 600.0
 
@@ -319,6 +321,7 @@ class WebRtcServer:
             session.watchdog.cancel()
         session.track.stop()
         await session.pc.close()
+        await _connect_task_ended(session.pc)
         if session.feeder is not None:
             await session.feeder.__aexit__(None, None, None)
 
@@ -329,6 +332,32 @@ class WebRtcServer:
                 return
         _LOGGER.debug("%s: WebRTC viewer never connected; session closed", self._name)
         await self._async_close(session.session_id)
+
+
+async def _connect_task_ended(pc: RTCPeerConnection) -> None:
+    """Wait for the connect task aiortc started for `pc` and keeps no handle to.
+
+    `close()` stops the ICE transport that task may be waiting on, but the task only ends a few
+    loop turns later: without this wait it outlives the session (HA reports it as lingering at
+    shutdown). Found by coroutine identity, so other sessions' tasks are never waited on.
+    """
+    pending = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not asyncio.current_task() and _is_connect_of(task, pc)
+    ]
+    if pending:
+        await asyncio.wait(pending, timeout=CLOSE_TIMEOUT)
+
+
+def _is_connect_of(task: asyncio.Task[Any], pc: RTCPeerConnection) -> bool:
+    coro = task.get_coro()
+    frame = getattr(coro, "cr_frame", None)
+    return (
+        frame is not None
+        and getattr(coro, "__qualname__", "") == "RTCPeerConnection.__connect"
+        and frame.f_locals.get("self") is pc
+    )
 
 
 def _parse_offer(offer_sdp: str) -> RTCSessionDescription:
