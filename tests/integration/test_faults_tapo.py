@@ -24,15 +24,17 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from bench.measure import mjpeg_frames
 from camsim import timestamp
 from custom_components.camera_hub.const import DOMAIN
 from custom_components.camera_hub.vendors.tapo.const import CONTROL_RETRY_INTERVAL, ISSUE_CONTROL_REFUSED
+from scripts.lib.webrtc_client import WebRtcViewer
 from tests.helpers.camsim import Sim
 
 from .conftest import StartSim, mock_entry, setup_entry, sim_inject, sim_state, state_of, unload
+from .test_webrtc import offer, webrtc_sessions
 
 pytestmark = [
     pytest.mark.usefixtures("socket_enabled"),
@@ -327,6 +329,42 @@ async def test_rtsp_session_dropped_mid_view(
     assert state_of(hass, CAMERA).state != STATE_UNAVAILABLE
     assert not camera_hub_problems(caplog)
     response.close()
+    await unload(hass, entry)
+
+
+@pytest.mark.usefixtures("real_network_adapters")
+async def test_rtsp_session_dropped_mid_webrtc_view(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    c200: tuple[Sim, MockConfigEntry],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The same drop under a WebRTC viewer: its video pauses and goes on, newer, in the same peer
+    connection and HA session; nothing reaches the browser as an error. Bound: one new RTSP session."""
+    sim, entry = c200
+    ws = await hass_ws_client(hass)
+    viewer = WebRtcViewer()
+    try:
+        session_id, event = await offer(ws, viewer, CAMERA)
+        assert event["type"] == "answer", event
+        await viewer.accept(event["answer"])
+        await viewer.next_frame()
+        assert (await counters(hass, sim))["rtsp_sessions_total"] == 1
+        caplog.clear()
+
+        dropped_at = time.time() * 1000
+        await sim_inject(hass, sim, rtsp_kick=True)
+        async with asyncio.timeout(20):
+            while timestamp.read(await viewer.next_frame()) <= dropped_at:
+                continue  # pictures taken before the drop, still on their way
+
+        assert viewer.pc.connectionState == "connected"
+        assert webrtc_sessions(hass, CAMERA) == [session_id]  # the same session: a pause, not an error
+        assert (await counters(hass, sim))["rtsp_sessions_total"] == 2
+        assert state_of(hass, CAMERA).state != STATE_UNAVAILABLE
+        assert not camera_hub_problems(caplog)
+    finally:
+        await viewer.close()
     await unload(hass, entry)
 
 
