@@ -340,7 +340,9 @@ async def test_rtsp_session_dropped_mid_webrtc_view(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The same drop under a WebRTC viewer: its video pauses and goes on, newer, in the same peer
-    connection and HA session; nothing reaches the browser as an error. Bound: one new RTSP session."""
+    connection and HA session; nothing reaches the browser as an error. Every picture after the drop
+    is whole (its burned-in clock reads): the new RTSP session starts between keyframes, and the
+    viewer resumes at its first keyframe. Bound: one new RTSP session."""
     sim, entry = c200
     ws = await hass_ws_client(hass)
     viewer = WebRtcViewer()

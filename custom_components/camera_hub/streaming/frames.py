@@ -174,6 +174,14 @@ class PacketSubscription:
         self._queue.append(packet)
         self._ready.set()
 
+    def resync(self) -> None:
+        """The upstream session ended: what follows is a new chain, decodable from its first keyframe.
+
+        Packets already queued stay (they end the old chain whole); a new session that starts
+        between keyframes would otherwise hand the viewer frames that refer to pictures it never had.
+        """
+        self._waiting_for_keyframe = True
+
     async def get(self) -> tuple[EncodedPacket, bool]:
         """The next packet, and whether it is a replayed one from the cache."""
         while not self._queue:
@@ -431,6 +439,8 @@ class FrameHub:
         finally:
             upstream.close()
             self._clear_gop()
+            if self._loop is not None:  # after the session's last packet: the loop runs callbacks in order
+                self._loop.call_soon_threadsafe(self._resync_subscriptions)
         return session.delivered > 0
 
     # --- worker side: called by the worker thread's _Session ------------------------------
@@ -461,6 +471,10 @@ class FrameHub:
         with self._gop_lock:
             self._gop = []
             self._gop_bytes = 0
+
+    def _resync_subscriptions(self) -> None:
+        for subscription in list(self._subscriptions):
+            subscription.resync()
 
     def _fan_out_packet(self, packet: EncodedPacket) -> None:
         for subscription in list(self._subscriptions):
