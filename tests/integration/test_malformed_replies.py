@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
@@ -35,6 +36,11 @@ from custom_components.camera_hub.streaming.frames import FrameHub
 from custom_components.camera_hub.vendors.furbo.cloud import MAX_ANSWER_BYTES
 from custom_components.camera_hub.vendors.furbo.connection import async_client
 from custom_components.camera_hub.vendors.furbo.errors import FurboUnreachable
+from custom_components.camera_hub.vendors.limits import MB, BodyCap, BodyTooLarge
+from custom_components.camera_hub.vendors.ring.cloud import ANSWER_MAX_BYTES as RING_ANSWER_MAX
+from custom_components.camera_hub.vendors.ring.cloud import ring_http_session
+from custom_components.camera_hub.vendors.tapo.pinning import ANSWER_MAX_BYTES as KASA_ANSWER_MAX
+from custom_components.camera_hub.vendors.tapo.pinning import CertificatePin, pinned_session
 from scripts.lib.sims import Sim, start_furbo_sim, stop_sim
 from tests.helpers.camsim import running_sim
 
@@ -186,7 +192,7 @@ async def test_furbo_setup_with_malformed_answers_retries_later(
 # --- Ring: malformed cloud answers (ring-doorbell reads them; Camera Hub maps what it raises) ------
 
 
-RING_KINDS = ["truncated", "wrong_types", "not_json"]
+RING_KINDS = ["truncated", "wrong_types", "not_json", "huge"]
 
 
 async def ring_sign_in(hass: HomeAssistant, ring: RingSim) -> dict[str, Any]:
@@ -243,6 +249,26 @@ async def test_ring_setup_with_malformed_answers_retries_later(
     assert dict(entry.data) == stored  # nothing lost
     await ring.inject(hass)
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_ring_session_stops_reading_an_answer_over_its_cap(
+    hass: HomeAssistant, ringsim: StartRing
+) -> None:
+    """ring-doorbell reads every answer whole; the session Camera Hub hands it stops past the cap
+    (a streamed 64 MB answer, no declared length) instead of holding it all."""
+    ring = await ringsim()
+    await ring.inject(hass, malform={"path": "/clients_api/ring_devices", "kind": "huge", "count": 1})
+    http = await ring_http_session(hass)
+    try:
+        async with http.session.get("https://api.ring.com/clients_api/ring_devices") as response:
+            with pytest.raises(BodyTooLarge, match=f"larger than {RING_ANSWER_MAX // MB} MB"):
+                await response.read()
+        # The OAuth answers are read inside the session (OAuthWatch): capped there too.
+        await ring.inject(hass, malform={"path": "/oauth/token", "kind": "huge", "count": 1})
+        with pytest.raises(BodyTooLarge):
+            await http.session.post("https://oauth.ring.com/oauth/token", json={})
+    finally:
+        await http.close()
 
 
 # --- Tapo: the control API's JSON answers malformed (pytapo and python-kasa read them) -------------
@@ -367,3 +393,38 @@ async def test_furbo_polls_answered_with_garbage_make_cameras_unavailable_until_
     await next_poll(hass, freezer)
 
     assert hass.states.get(switch).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
+
+
+async def test_kasa_session_stops_reading_an_answer_over_its_cap(
+    hass: HomeAssistant, tapo_front: tuple[Sim, JsonLiar]
+) -> None:
+    """python-kasa reads every answer whole; the pinned session Camera Hub hands it stops past the
+    cap (a streamed 64 MB answer from the camera's control port)."""
+    _, liar = tapo_front
+    liar.kind = "huge"
+    session = pinned_session(CertificatePin())
+    try:
+        async with session.post(f"https://{liar.host}:{liar.port}/", json={"method": "login"}) as response:
+            with pytest.raises(BodyTooLarge, match=f"larger than {KASA_ANSWER_MAX // MB} MB"):
+                await response.read()
+    finally:
+        await session.close()
+    assert liar.answers_broken == 1
+
+
+async def test_a_declared_length_over_the_cap_is_refused_before_reading(
+    hass: HomeAssistant, tapo_front: tuple[Sim, JsonLiar]
+) -> None:
+    """An answer that announces its size is refused on its headers; one within the cap reads whole."""
+    _, liar = tapo_front
+    url = f"https://{liar.host}:{liar.port}/"
+    async with (
+        pinned_session(CertificatePin()) as roomy,
+        aiohttp.ClientSession(middlewares=(BodyCap(16),)) as tight,
+    ):
+        async with roomy.post(url, json={"method": "login"}) as response:
+            assert response.content_length is not None
+            body = await response.read()
+        with pytest.raises(BodyTooLarge, match="larger than 0 MB"):
+            await tight.post(url, json={"method": "login"}, ssl=False)
+    assert len(body) > 16

@@ -29,11 +29,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_create_clientsession
 
 from ..base import Unreachable
+from ..limits import MB, BodyCap
 
 _LOGGER = logging.getLogger(__name__)
 
 CLOUD_ENV = "CAMERA_HUB_RING_CLOUD"
 OAUTH_HOST = "oauth.ring.com"
+# Ring's largest answers are device lists and snapshots (well under 1 MB); recordings are links.
+ANSWER_MAX_BYTES = 16 * MB
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,11 +170,16 @@ class RingHttp:
             self.session.detach()  # HA owns the connector of its sessions
 
 
+def _middlewares(watch: OAuthWatch) -> tuple[aiohttp.ClientMiddlewareType, ...]:
+    # The cap inside the watch: the watch's own read of the OAuth answer is capped too.
+    return (watch, BodyCap(ANSWER_MAX_BYTES))
+
+
 async def ring_http_session(hass: HomeAssistant) -> RingHttp:
     """A session for the Ring library: HA's when no simulated cloud is named, else one bound to it."""
     watch = OAuthWatch()
     if not (cloud_file := os.environ.get(CLOUD_ENV)):
-        session = async_create_clientsession(hass, auto_cleanup=False, middlewares=(watch,))
+        session = async_create_clientsession(hass, auto_cleanup=False, middlewares=_middlewares(watch))
         return RingHttp(session=session, watch=watch, simulated=False)
     try:
         cloud = await hass.async_add_executor_job(_read_cloud_file, cloud_file)
@@ -182,5 +190,5 @@ async def ring_http_session(hass: HomeAssistant) -> RingHttp:
     _point_push_at(cloud)
     _LOGGER.info("Ring goes to the simulated cloud at %s:%s (%s)", *cloud.address, CLOUD_ENV)
     connector = aiohttp.TCPConnector(resolver=_CloudResolver(cloud), ssl=context)
-    session = aiohttp.ClientSession(connector=connector, middlewares=(watch,))
+    session = aiohttp.ClientSession(connector=connector, middlewares=_middlewares(watch))
     return RingHttp(session=session, watch=watch, simulated=True)

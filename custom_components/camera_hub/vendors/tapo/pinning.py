@@ -38,11 +38,14 @@ from aiohttp.tracing import Trace
 from kasa.httpclient import get_cookie_jar
 
 from ..base import ControlUnsupported, Unreachable
+from ..limits import MB, BodyCap
 
 type RunBlocking = Callable[..., Awaitable[Any]]
 
 SHORT_LENGTH = 8  # what a person compares, and all diagnostics show
 _PROBE_TIMEOUT = 10.0
+# A camera's control answers are a few kilobytes of JSON.
+ANSWER_MAX_BYTES = 4 * MB
 
 
 def fingerprint(der: bytes) -> str:
@@ -132,7 +135,11 @@ def pinned_session(pin: CertificatePin) -> aiohttp.ClientSession:
     never closes a session it was given, so its owner (the backend) does. Cookies as python-kasa's
     own jar keeps them (on bare IP addresses, unquoted).
     """
-    return aiohttp.ClientSession(connector=PinnedConnector(pin, ssl=False), cookie_jar=get_cookie_jar())
+    return aiohttp.ClientSession(
+        connector=PinnedConnector(pin, ssl=False),
+        cookie_jar=get_cookie_jar(),
+        middlewares=(BodyCap(ANSWER_MAX_BYTES),),
+    )
 
 
 def certificate_change_in(err: BaseException) -> CertificateChanged | None:
