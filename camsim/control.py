@@ -112,40 +112,14 @@ def _aes_cbc_decrypt(key: bytes, iv: bytes, data: bytes) -> bytes:
 # --- TLS ------------------------------------------------------------------------------------
 
 
-def self_signed_context() -> tuple[ssl.SSLContext, str]:
-    """A fresh certificate per start, like a camera's factory one.
-
-    Also returns the RSA public key that challenge answers show as `key`.
-    """
+def challenge_public_key() -> str:
+    """The RSA public key that challenge answers show as `key` (base64 DER), fresh per start as a
+    camera's is per boot. Only the key: the control port's certificate is `camera_certificate`'s."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tapo-camsim")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .sign(key, hashes.SHA256())
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    # pytapo offers "ALL:@SECLEVEL=0"; stay as permissive as camera firmware.
-    context.set_ciphers("ALL:@SECLEVEL=0")
-    with tempfile.TemporaryDirectory() as folder:
-        cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        context.load_cert_chain(cert_path, key_path)
     public = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return context, base64.b64encode(public).decode()
+    return base64.b64encode(public).decode()
 
 
 # The order of P-256's group: private keys are 1 … n-1.
@@ -604,7 +578,7 @@ class ControlListener:
 async def start(device: TapoDevice, host: str, port: int) -> ControlListener:
     """Listen on `host:port` (0 lets the kernel pick) until `stop()`."""
     loop = asyncio.get_running_loop()
-    _, public_key = await loop.run_in_executor(None, self_signed_context)
+    public_key = await loop.run_in_executor(None, challenge_public_key)
     state = ControlState(device, public_key)
     generation = 0
     certificate = await loop.run_in_executor(None, camera_certificate, device.mac, generation)

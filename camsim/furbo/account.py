@@ -13,7 +13,6 @@ something plausible and says so here:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import itertools
 import random
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..accounts import AccountList, account_numbers, numbered
 from ..malformed import JSON_FAULTS
 from . import catalog
 
@@ -74,16 +74,6 @@ class Config:
     calendar_window: float = CALENDAR_WINDOW
     timezone: str = "Europe/London"
     accounts: int = 1
-
-
-def numbered(config: Config, number: int) -> Config:
-    """Account `number`'s own credentials: the first keeps `config`'s, the others get numbered ones."""
-    if number == 1:
-        return dataclasses.replace(config, accounts=1)
-    name, _, domain = config.email.partition("@")
-    return dataclasses.replace(
-        config, email=f"{name}+{number}@{domain}", password=f"{config.password}{number}", accounts=1
-    )
 
 
 @dataclass
@@ -558,26 +548,15 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
-class Accounts:
+class Accounts(AccountList[Account]):
     """Every account one simulated cloud serves (`--accounts N`); a request finds its account by what
     it carries (AccountId, e-mail, code candidate), as Furbo's cloud tells its users apart."""
 
     def __init__(self, config: Config) -> None:
         event_ids = itertools.count(1)
-        self.all = [
-            Account(numbered(config, number), number, event_ids)
-            for number in range(1, max(config.accounts, 1) + 1)
-        ]
-
-    @property
-    def first(self) -> Account:
-        """Where a request that names no account goes (and so every single-account client)."""
-        return self.all[0]
-
-    def numbered(self, number: int) -> Account:
-        if not 1 <= number <= len(self.all):
-            raise ValueError(f"no account {number} (there are {len(self.all)})")
-        return self.all[number - 1]
+        super().__init__(
+            [Account(numbered(config, number), number, event_ids) for number in account_numbers(config)]
+        )
 
     def by_id(self, account_id: Any) -> Account:
         """The account with this AccountId; an unknown one goes to the first, which refuses it."""

@@ -6,7 +6,6 @@ Everything the HTTPS handlers (api.py), the signalling socket (signalling.py) an
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import itertools
 import secrets
@@ -15,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..accounts import AccountList, account_numbers, numbered
 from ..malformed import JSON_FAULTS
 from . import catalog
 
@@ -41,16 +41,6 @@ class Config:
     devices: tuple[str, ...] = ("doorbell", "floodlight", "battery", "chime")
     access_ttl: float = 3600.0
     accounts: int = 1
-
-
-def numbered(config: Config, number: int) -> Config:
-    """Account `number`'s own credentials: the first keeps `config`'s, the others get numbered ones."""
-    if number == 1:
-        return dataclasses.replace(config, accounts=1)
-    name, _, domain = config.email.partition("@")
-    return dataclasses.replace(
-        config, email=f"{name}+{number}@{domain}", password=f"{config.password}{number}", accounts=1
-    )
 
 
 class Ids:
@@ -436,26 +426,15 @@ class Account:
             )
 
 
-class Accounts:
+class Accounts(AccountList[Account]):
     """Every account one simulated cloud serves (`--accounts N`); a request finds its account by what
     it carries (e-mail, token, ticket, ding id), as Ring's cloud tells its users apart."""
 
     def __init__(self, config: Config) -> None:
         ids = Ids()
-        self.all = [
-            Account(numbered(config, number), ids=ids, number=number)
-            for number in range(1, max(config.accounts, 1) + 1)
-        ]
-
-    @property
-    def first(self) -> Account:
-        """Where a request that names no account goes (and so every single-account client)."""
-        return self.all[0]
-
-    def numbered(self, number: int) -> Account:
-        if not 1 <= number <= len(self.all):
-            raise ValueError(f"no account {number} (there are {len(self.all)})")
-        return self.all[number - 1]
+        super().__init__(
+            [Account(numbered(config, number), ids=ids, number=number) for number in account_numbers(config)]
+        )
 
     def by_email(self, email: str) -> Account:
         """The account of this e-mail; an unknown one goes to the first, which refuses it."""

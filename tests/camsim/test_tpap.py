@@ -28,7 +28,7 @@ from pytapo.transport.tpap.tpap import legacy_login_offered, tpap_from_discover
 from pytapo.transport.transport import Transport
 
 from camsim import tpap
-from camsim.control import self_signed_context
+from camsim.control import camera_certificate
 from camsim.device import Config, TapoDevice
 from tests.helpers.camsim import running_sim
 
@@ -109,7 +109,7 @@ async def camera(tmp_path: Path) -> AsyncIterator[Camera]:
     device = TapoDevice(Config(firmware="tpap", cloud_password=CLOUD_PASSWORD, lockout_after=3))
     runner = web.AppRunner(control_app(tpap.TpapEndpoint(device, echo_api)), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, HOST, 0, ssl_context=self_signed_context()[0])
+    site = web.TCPSite(runner, HOST, 0, ssl_context=camera_certificate("tpap-test", 0).context)
     await site.start()
     camera = Camera(device, runner.addresses[0][1])
     try:
