@@ -128,7 +128,7 @@ async def _with_viewers[T](
 
 
 async def viewer_cost(
-    http: aiohttp.ClientSession, token: str, camera: str, hass_pid: int, sim: Sim, seconds: float = 10
+    http: aiohttp.ClientSession, token: str, camera: str, hass_pid: int, sim: Sim, seconds: float = 30
 ) -> dict[str, Any]:
     def ha_tree() -> list[int]:
         return process_tree(hass_pid)
@@ -142,8 +142,8 @@ async def viewer_cost(
     cpu_1, rss_1, _ = await _with_viewers(http, token, camera, 1, cpu_and_rss)
     cpu_10, rss_10, upstream = await _with_viewers(http, token, camera, 10, cpu_and_rss)
     return {
-        "cpu_1_pct": round(cpu_1 * 100, 1),
-        "cpu_10_pct": round(cpu_10 * 100, 1),
+        "cpu_1_pct": round(cpu_1 * 100, 2),
+        "cpu_10_pct": round(cpu_10 * 100, 2),
         "ratio": round(cpu_10 / cpu_1, 2),
         "upstream_sessions_10": upstream,
         "rss_per_viewer_mb": round((rss_10 - rss_1) / 9, 2),
