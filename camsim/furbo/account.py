@@ -8,7 +8,11 @@ something plausible and says so here:
   the state endpoint sets `{"mfa": true}` (ha-furbo: re-login from the same MobileId "usually" needs none);
 - `--lockout-after` wrong passwords in a row lock the account for `--lockout-seconds` (80001, also for
   the right password meanwhile);
-- an event list request without `EventNames` answers no events (it "returned nothing on some accounts").
+- an event list request without `EventNames` answers no events (it "returned nothing on some accounts");
+- `{"password": "…"}` on the state endpoint is the person changing the password in Furbo's app: the old
+  one is refused from then on (tokens already issued keep working, as they do until they expire);
+- `{"cut_media": {"count": N, "path": "/media/"}}` sends the next N media bodies only half-way, then hangs
+  up (a download that breaks off: the announced Content-Length is never reached).
 """
 
 from __future__ import annotations
@@ -159,6 +163,14 @@ class Stall:
 
 
 @dataclass
+class Cut:
+    """The next `count` media bodies whose path starts with `path` stop half-way and the connection closes."""
+
+    count: int
+    path: str
+
+
+@dataclass
 class Pending:
     """A login waiting for its emailed code: the candidate the client holds, and the code once sent."""
 
@@ -203,6 +215,7 @@ class Account:
         self._faults: list[Fault] = []
         self._stalls: list[Stall] = []
         self._malformed: list[Malformed] = []
+        self._cuts: list[Cut] = []
         self._seed_events()
 
     # --- cameras and events ---------------------------------------------------------------------------
@@ -421,6 +434,14 @@ class Account:
                 return fault.kind
         return None
 
+    def cut_short(self, path: str) -> bool:
+        """Whether the media body for `path` breaks off half-way (a `cut_media` fault)."""
+        for cut in self._cuts:
+            if cut.count > 0 and path.startswith(cut.path):
+                cut.count -= 1
+                return True
+        return False
+
     def record(self, method: str, path: str, status: int) -> None:
         self.counters.requests_total += 1
         self.counters.per_path[path] += 1
@@ -503,6 +524,14 @@ class Account:
             self._stalls.append(
                 Stall(int(spec.get("count", 1)), str(spec.get("path", "/")), float(spec.get("seconds", 30)))
             )
+        if "cut_media" in body:
+            spec = _object(body["cut_media"], "cut_media")
+            self._cuts.append(Cut(int(spec.get("count", 1)), str(spec.get("path", "/media/"))))
+        if "password" in body:
+            password = body["password"]
+            if not isinstance(password, str) or not password:
+                raise ValueError("password must be a non-empty string")
+            self.config.password = password
         if "mfa" in body:
             self.config.mfa = bool(body["mfa"])
             if self.config.mfa:
@@ -520,6 +549,7 @@ class Account:
         self._faults.clear()
         self._stalls.clear()
         self._malformed.clear()
+        self._cuts.clear()
         self._failures = 0
         self._locked_until = 0.0
         self._calendar_calls.clear()
@@ -538,7 +568,7 @@ _STATE_KEYS = frozenset(
         "fail",
         "stall",
     }
-    | {"malform"}
+    | {"malform", "cut_media", "password"}
 )
 
 
