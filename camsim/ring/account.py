@@ -29,6 +29,9 @@ SNAPSHOT_DELAY = 0.8
 # Battery cameras only have their periodic snapshot, taken this long before the simulator started.
 BATTERY_SNAPSHOT_AGE = 600.0
 REQUEST_LOG_CAP = 500
+# How the `close` quirk ends a live view: Ring's close message, the socket dropped without a word, or
+# a message the client cannot read.
+CLOSE_WAYS = ("message", "drop", "garble")
 FIRST_DING_ID = 7_300_000_000_000_000_000
 FIRST_DEVICE_ID = 100_001
 
@@ -135,7 +138,9 @@ class Account:
     stall: Fault | None = None
     malform: Fault | None = None
     answer_direction: str | None = None
-    close_quirk: dict[str, float] | None = None
+    close_quirk: dict[str, Any] | None = None
+    # The browser's trickled candidates each live view received: (m-line index, candidate), newest last.
+    candidates: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_CAP))
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_CAP))
     counters: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
@@ -369,6 +374,7 @@ class Account:
             "push_subscribed": self.push_token is not None,
             "two_factor": self.two_factor,
             "quirks": {"answer_direction": self.answer_direction, "close": self.close_quirk},
+            "candidates": [list(candidate) for candidate in self.candidates],
             "requests": list(self.requests),
         }
 
@@ -419,10 +425,16 @@ class Account:
             close = quirks["close"]
             if close is not None and int(close.get("code", 0)) not in (0, 5, 6):
                 raise ValueError("close code is 0, 5 or 6")
+            if close is not None and close.get("how", "message") not in CLOSE_WAYS:
+                raise ValueError(f"close.how is one of {', '.join(CLOSE_WAYS)}")
             self.close_quirk = (
                 None
                 if close is None
-                else {"code": int(close.get("code", 0)), "after": float(close.get("after", 1))}
+                else {
+                    "code": int(close.get("code", 0)),
+                    "after": float(close.get("after", 1)),
+                    "how": str(close.get("how", "message")),
+                }
             )
 
 

@@ -8,7 +8,8 @@ trickled `ice`, then `notification camera_connected`. `ping` gets `pong`, `activ
 
 Quirks switched on through the state endpoint: `answer_direction` rewrites every m-line's direction in
 the answer (Ring really answers `a=sendrecv` to recvonly offers), `close` sends Ring's `close` message
-with code 0, 5 or 6 some seconds after the answer.
+with code 0, 5 or 6 some seconds after the answer (or, with `how`, drops the socket without a word or
+sends a message missing its body). The client's trickled candidates are kept in the state's `candidates`.
 """
 
 from __future__ import annotations
@@ -79,9 +80,12 @@ def _candidates(sdp: str) -> list[tuple[int, str]]:
 class LiveSession:
     """One signalling socket: at most one live view (a dialog) with its peer connection."""
 
-    def __init__(self, account: Account, ws: web.WebSocketResponse) -> None:
+    def __init__(
+        self, account: Account, ws: web.WebSocketResponse, transport: asyncio.Transport | None = None
+    ) -> None:
         self.account = account
         self.ws = ws
+        self.transport = transport
         self.dialog_id = ""
         self.doorbot_id = 0
         self.session_id = ""
@@ -142,7 +146,7 @@ class LiveSession:
             await self.send("ice", {"ice": candidate, "mlineindex": index})
         await self.send("notification", {"is_ok": True, "text": "camera_connected"})
         if quirk := self.account.close_quirk:
-            self._spawn(self._close_later(int(quirk["code"]), float(quirk["after"])))
+            self._spawn(self._close_later(int(quirk["code"]), float(quirk["after"]), str(quirk["how"])))
 
     async def remote_candidate(self, body: dict[str, Any]) -> None:
         text = str(body.get("ice") or "").removeprefix("candidate:")
@@ -154,11 +158,17 @@ class LiveSession:
             _LOGGER.debug("ignoring a malformed candidate")
             return
         candidate.sdpMLineIndex = int(body.get("mlineindex") or 0)
+        self.account.candidates.append((candidate.sdpMLineIndex, str(body.get("ice"))))
         await self.pc.addIceCandidate(candidate)
 
-    async def _close_later(self, code: int, after: float) -> None:
+    async def _close_later(self, code: int, after: float, how: str) -> None:
         await asyncio.sleep(after)
-        await self.close(code, CLOSE_TEXTS[code])
+        if how == "drop" and self.transport is not None:
+            self.transport.abort()  # no close message, no close frame: the connection just ends
+        elif how == "garble":
+            await self.ws.send_str(json.dumps({"method": "ice", "dialog_id": self.dialog_id}))
+        else:
+            await self.close(code, CLOSE_TEXTS[code])
 
     async def close(self, code: int, text: str) -> None:
         """Ring's `close` message, then the socket."""
@@ -192,7 +202,7 @@ def handler(accounts: Accounts) -> Any:
         if account is None:
             await LiveSession(accounts.first, ws).close(5, CLOSE_TEXTS[5])
             return ws
-        session = LiveSession(account, ws)
+        session = LiveSession(account, ws, request.transport)
         account.tickets.discard(ticket)  # a ticket opens one socket
         try:
             async for message in ws:

@@ -9,22 +9,26 @@ sessions closed when the browser leaves. Regression tests for ring-doorbell 0.9.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from homeassistant.components.camera import async_get_image
 from homeassistant.components.camera.const import DATA_COMPONENT
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from ring_doorbell.webrtcstream import RingWebRtcStream
+from webrtc_models import RTCIceCandidateInit
 
 from camsim import timestamp
 from custom_components.camera_hub.const import DOMAIN
-from custom_components.camera_hub.vendors.ring.live import answer_matching_offer
+from custom_components.camera_hub.vendors.base import CommandFailed, WebRtcAnswer, WebRtcError, WebRtcMessage
+from custom_components.camera_hub.vendors.ring.live import RingLiveView, answer_matching_offer
 from scripts.lib.webrtc_client import WebRtcViewer
 
 from .ring_fixtures import RING_LIBRARY_WARNINGS, RingSim, StartRing, add_ring_account
@@ -256,3 +260,283 @@ async def test_a_server_close_reaches_the_browser_and_the_next_live_view_works(
     finally:
         await closed.close()
         await next_viewer.close()
+
+
+def test_declined_and_unmatched_lines_are_kept_and_an_unterminated_answer_gets_its_line_ending() -> None:
+    offer = "v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\na=recvonly\r\nm=video 9 RTP/AVP 96\r\na=recvonly\r\n"
+    # Audio declined (port 0), and a third line the offer never had: both left exactly as answered.
+    answer = (
+        "v=0\r\ns=-\r\nm=audio 0 RTP/AVP 0\r\na=sendrecv\r\nm=video 9 RTP/AVP 96\r\na=sendonly\r\n"
+        "m=application 9 DTLS/SCTP 5000\r\na=sendrecv\r\n"
+    )
+    assert answer_matching_offer(offer, answer) == answer
+    # The last line without its CRLF: the direction added after it still stands on its own line.
+    unterminated = "v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\nm=video 9 RTP/AVP 96\r\na=mid:1"
+    fixed = answer_matching_offer(offer, unterminated)
+    assert fixed.endswith("m=video 9 RTP/AVP 96\r\na=mid:1\r\na=sendonly\r\n")
+    assert _directions(fixed) == [("audio", "sendonly"), ("video", "sendonly")]
+
+
+# --- error paths: candidates, refusals, sessions Ring ends --------------------------------------
+
+
+def live_view(hass: HomeAssistant, sim: RingSim, entry: ConfigEntry) -> RingLiveView:
+    """The doorbell's live view as the backend holds it."""
+    backend = entry.runtime_data.connection.cameras[f"ring_{sim.device('doorbell')['id']}"]
+    video = backend.video("hd")
+    assert isinstance(video, RingLiveView)
+    return video
+
+
+async def send_candidate(
+    ws: Any, entity_id: str, session_id: str, candidate: dict[str, Any]
+) -> dict[str, Any]:
+    """HA's `camera/webrtc/candidate` reply (the frontend's trickled candidate)."""
+    command: dict[str, Any] = {
+        "type": "camera/webrtc/candidate",
+        "entity_id": entity_id,
+        "session_id": session_id,
+        "candidate": candidate,
+    }
+    await ws.send_json_auto_id(command)
+    return await receive(ws, int(command["id"]))
+
+
+async def candidates_received(hass: HomeAssistant, sim: RingSim) -> list[list[Any]]:
+    return list((await sim.state(hass))["candidates"])
+
+
+# A host candidate as browsers trickle them (aiortc's offer already carries its own).
+CANDIDATE = "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host"
+
+
+async def test_candidates_reach_ring_by_their_media_line_and_unusable_ones_get_a_clear_error(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, ring_account: tuple[RingSim, ConfigEntry]
+) -> None:
+    sim, _ = ring_account
+    entity_id = camera_entity(hass, sim)
+    ws = await hass_ws_client(hass)
+    viewer = WebRtcViewer()
+    try:
+        session_id = await watch(hass, ws, viewer, entity_id)
+
+        # Only sdpMid, and it is a number (Chrome's mids are): Ring gets it as the m-line index.
+        reply = await send_candidate(ws, entity_id, session_id, {"candidate": CANDIDATE, "sdpMid": "1"})
+        assert reply["success"], reply
+        await until(lambda: _has_candidates(candidates_received(hass, sim), 1))
+        assert await candidates_received(hass, sim) == [[1, CANDIDATE]]
+
+        # End of candidates: accepted, and Ring's signalling has nothing to send for it.
+        reply = await send_candidate(ws, entity_id, session_id, {"candidate": ""})
+        assert reply["success"], reply
+
+        # A named mid and no index: Ring cannot place it.
+        reply = await send_candidate(ws, entity_id, session_id, {"candidate": CANDIDATE, "sdpMid": "video"})
+        assert not reply["success"]
+        assert reply["error"]["translation_key"] == "webrtc_failed"
+        assert reply["error"]["translation_placeholders"] == {
+            "error": "a candidate for Ring needs its media line index"
+        }
+
+        # A session this camera never opened.
+        reply = await send_candidate(
+            ws, entity_id, "01JUNKNOWNSESSION00000000", {"candidate": CANDIDATE, "sdpMLineIndex": 0}
+        )
+        assert not reply["success"]
+        assert reply["error"]["translation_placeholders"] == {
+            "error": "no Ring live view with this session id"
+        }
+
+        # A last good one proves the refused ones sent nothing in between (the socket keeps order).
+        reply = await send_candidate(ws, entity_id, session_id, {"candidate": CANDIDATE, "sdpMLineIndex": 0})
+        assert reply["success"], reply
+        await until(lambda: _has_candidates(candidates_received(hass, sim), 2))
+        assert await candidates_received(hass, sim) == [[1, CANDIDATE], [0, CANDIDATE]]
+        await viewer.next_frame(within=WAIT)  # the live view itself is unharmed
+    finally:
+        await viewer.close()
+
+
+async def _forgotten(live: RingLiveView) -> bool:
+    """The live view holds no session (a session Ring ended leaves as its socket finishes closing)."""
+    return not live.session_ids
+
+
+async def _has_candidates(received: Awaitable[list[list[Any]]], count: int) -> bool:
+    return len(await received) >= count
+
+
+async def test_ring_refusing_the_signalling_socket_is_a_clear_offer_error_without_the_ticket(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, ring_account: tuple[RingSim, ConfigEntry]
+) -> None:
+    sim, entry = ring_account
+    await sim.inject(hass, fail={"path": "/ws", "status": 503, "count": 1})
+    entity_id = camera_entity(hass, sim)
+    ws = await hass_ws_client(hass)
+    refused, next_viewer = WebRtcViewer(), WebRtcViewer()
+    try:
+        _, session_id, event = await offer(ws, refused, entity_id)
+        assert event == {
+            "type": "error",
+            "code": "camera_hub_offer_failed",
+            "message": "Ring did not open a live view",
+        }
+        # The ticket was issued and the socket refused: its URL (ticket in the query) stays out.
+        assert [r["status"] for r in await sim.requests(hass, "/api/v1/clap/ticket")] == [200]
+        assert [r["status"] for r in await sim.requests(hass, "/ws")] == [503]
+        assert session_id not in live_view(hass, sim, entry).session_ids
+        assert await sessions_open(hass, sim) == 0
+
+        await watch(hass, ws, next_viewer, entity_id)  # the refusal left nothing behind
+    finally:
+        await refused.close()
+        await next_viewer.close()
+
+
+@pytest.mark.parametrize(
+    ("how", "what"),
+    [("drop", "the socket ends without a close message"), ("garble", "a message without its body")],
+)
+async def test_ring_ending_the_session_without_its_close_message_reaches_the_browser(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    ring_account: tuple[RingSim, ConfigEntry],
+    how: str,
+    what: str,
+) -> None:
+    sim, entry = ring_account
+    await sim.inject(hass, quirks={"close": {"how": how, "after": 0.5}})
+    entity_id = camera_entity(hass, sim)
+    ws = await hass_ws_client(hass)
+    ended, next_viewer = WebRtcViewer(), WebRtcViewer()
+    try:
+        subscription, session_id, event = await offer(ws, ended, entity_id)
+        assert event["type"] == "answer", event
+        await ended.accept(event["answer"])
+        error = await next_event(ws, subscription)
+        assert error == {"type": "error", "code": "ring_ended", "message": "Ring ended the live view"}, what
+        await until(lambda: _equals(sessions_open(hass, sim), 0))
+        await until(lambda: _forgotten(live_view(hass, sim, entry)))  # once its socket has closed
+
+        # Too late for a candidate now: the session is gone.
+        reply = await send_candidate(ws, entity_id, session_id, {"candidate": CANDIDATE, "sdpMLineIndex": 0})
+        assert reply["error"]["translation_placeholders"] == {
+            "error": "no Ring live view with this session id"
+        }
+
+        await sim.inject(hass, quirks={"close": None})
+        await watch(hass, ws, next_viewer, entity_id)
+    finally:
+        await ended.close()
+        await next_viewer.close()
+
+
+async def test_a_candidate_sent_as_ring_closes_the_session_is_told_the_live_view_has_ended(
+    hass: HomeAssistant, ring_account: tuple[RingSim, ConfigEntry]
+) -> None:
+    """The browser's candidate crosses Ring's `close`: it is refused as ended, not lost or raised raw."""
+    sim, entry = ring_account
+    await sim.inject(hass, quirks={"close": {"code": 0, "after": 0.5}})
+    live = live_view(hass, sim, entry)
+    viewer = WebRtcViewer()
+    closed = asyncio.Event()
+    answers: list[str] = []
+    errors: list[WebRtcError] = []
+
+    def send(message: WebRtcMessage) -> None:
+        if isinstance(message, WebRtcAnswer):
+            answers.append(message.sdp)
+        elif isinstance(message, WebRtcError):
+            errors.append(message)
+            closed.set()
+
+    try:
+        await live.async_offer("crossing", await viewer.offer(), send)
+        assert live.session_ids == ["crossing"]
+        async with asyncio.timeout(WAIT):
+            await closed.wait()
+        # Ring's close has reached the browser; the socket is still closing when its candidate comes.
+        assert "crossing" in live.session_ids
+        with pytest.raises(CommandFailed, match=r"^the Ring live view has ended$"):
+            await live.async_candidate("crossing", RTCIceCandidateInit(CANDIDATE, sdp_m_line_index=0))
+        assert [(e.code, e.message) for e in errors] == [
+            ("ring_closed", "Ring ended the live view (code 0: Session ended)")
+        ]
+        assert len(answers) == 1
+        await until(lambda: _equals(sessions_open(hass, sim), 0))
+        await until(lambda: _forgotten(live))  # once its socket has closed
+    finally:
+        await viewer.close()
+
+
+async def test_closing_the_live_view_ends_every_session_and_waits_for_their_sockets(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, ring_account: tuple[RingSim, ConfigEntry]
+) -> None:
+    sim, entry = ring_account
+    entity_id = camera_entity(hass, sim)
+    ws = await hass_ws_client(hass)
+    first, second = WebRtcViewer(), WebRtcViewer()
+    try:
+        ids = {await watch(hass, ws, first, entity_id), await watch(hass, ws, second, entity_id)}
+        live = live_view(hass, sim, entry)
+        assert set(live.session_ids) == ids
+        assert await sessions_open(hass, sim) == 2
+
+        await live.async_close()
+        assert live.session_ids == []
+        # Both sockets are closed once it returns; Ring hangs up as it sees them go.
+        await until(lambda: _equals(sessions_open(hass, sim), 0))
+        reply = await send_candidate(ws, entity_id, ids.pop(), {"candidate": CANDIDATE, "sdpMLineIndex": 0})
+        assert reply["error"]["translation_placeholders"] == {
+            "error": "no Ring live view with this session id"
+        }
+        await live.async_close()  # nothing left: a second close is a no-op
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_browser_leaving_before_rings_answer_hears_nothing_more_and_ring_hangs_up(
+    hass: HomeAssistant, ring_account: tuple[RingSim, ConfigEntry], caplog: pytest.LogCaptureFixture
+) -> None:
+    """HA's frontend starts a live view twice and closes the first at once: Ring's answer then comes on
+    a socket the session has already dropped (the library would send its `activate` into it)."""
+    sim, entry = ring_account
+    live = live_view(hass, sim, entry)
+    heard: list[WebRtcMessage] = []
+    left, next_viewer = WebRtcViewer(), WebRtcViewer()
+    try:
+        await live.async_offer("left at once", await left.offer(), heard.append)
+        live.close_session("left at once")  # before Ring has answered
+        assert live.session_ids == []
+        await live.async_close()  # waits for the socket to close and Ring's late answer to be read
+        await until(lambda: _equals(sessions_open(hass, sim), 0))
+        assert (await sim.state(hass))["counters"]["live_sessions_total"] == 1  # Ring did answer it
+        assert heard == []  # the answer, its candidates and the end: nothing for a browser that left
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+        answered = asyncio.Event()
+        answers: list[str] = []
+
+        def send(message: WebRtcMessage) -> None:
+            if isinstance(message, WebRtcAnswer):
+                answers.append(message.sdp)
+                answered.set()
+
+        await live.async_offer("next", await next_viewer.offer(), send)
+        async with asyncio.timeout(WAIT):
+            await answered.wait()
+        await next_viewer.accept(answers[0])
+        await next_viewer.next_frame(within=WAIT)
+    finally:
+        await left.close()
+        await next_viewer.close()
+
+
+async def test_the_live_view_cameras_picture_comes_from_ring(
+    hass: HomeAssistant, ring_account: tuple[RingSim, ConfigEntry]
+) -> None:
+    sim, _ = ring_account
+    image = await async_get_image(hass, camera_entity(hass, sim))
+    assert image.content_type == "image/jpeg"
+    assert image.content.startswith(b"\xff\xd8")
