@@ -5,6 +5,7 @@ password, fails or cuts the cloud's answers; nothing of ours is mocked."""
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
@@ -383,7 +384,10 @@ async def test_media_view_answers_502_with_a_readable_message_when_the_cloud_fai
 
 
 async def test_a_download_that_breaks_off_is_cut_not_ended_as_whole(
-    hass: HomeAssistant, furbosim: StartFurbo, hass_client: ClientSessionGenerator
+    hass: HomeAssistant,
+    furbosim: StartFurbo,
+    hass_client: ClientSessionGenerator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     sim, entry, _ = await _media_account(hass, furbosim)
     clip = await _first_clip(hass, entry)
@@ -396,11 +400,11 @@ async def test_a_download_that_breaks_off_is_cut_not_ended_as_whole(
     response = await client.get(played.url)
     assert response.status == HTTPStatus.OK, "the headers were sent before the cloud broke off"
     assert response.content_length == len(whole)
-    # The viewer's download fails; it never ends as a whole (short) file. Today Furbo's `chunks()` lets
-    # aiohttp's ClientPayloadError through instead of a FurboUnreachable, so aiohttp rather than the
-    # view's own branch closes the connection (and logs an error): what the viewer sees is the same.
+    # The viewer's download fails; it never ends as a whole (short) file. The view cuts the connection
+    # itself: nothing is logged as an error (aiohttp would log a traceback for an error it caught).
     with pytest.raises(aiohttp.ClientPayloadError):
         await response.read()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
     # The next download is whole again.
     assert await (await client.get(played.url)).read() == whole

@@ -496,6 +496,30 @@ async def test_closing_the_live_view_ends_every_session_and_waits_for_their_sock
         await second.close()
 
 
+async def test_unloading_the_account_ends_its_live_views(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, ring_account: tuple[RingSim, ConfigEntry]
+) -> None:
+    """The account unloads (HA stops, the entry is reloaded): its live views end with it, and Ring
+    hangs up, rather than being left to the camera entity's background close."""
+    sim, entry = ring_account
+    entity_id = camera_entity(hass, sim)
+    ws = await hass_ws_client(hass)
+    viewer = WebRtcViewer()
+    try:
+        await watch(hass, ws, viewer, entity_id)
+        live = live_view(hass, sim, entry)
+        assert await sessions_open(hass, sim) == 1
+
+        assert await hass.config_entries.async_unload(entry.entry_id)
+
+        assert live.session_ids == []
+        closing = [t for t in asyncio.all_tasks() if t.get_name() == "ring live view close" and not t.done()]
+        assert closing == [], "the unload returned before the live views' sockets were closed"
+        await until(lambda: _equals(sessions_open(hass, sim), 0))
+    finally:
+        await viewer.close()
+
+
 async def test_a_browser_leaving_before_rings_answer_hears_nothing_more_and_ring_hangs_up(
     hass: HomeAssistant, ring_account: tuple[RingSim, ConfigEntry], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -432,5 +432,9 @@ async def chunks(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
     try:
         async for chunk in response.content.iter_chunked(MEDIA_CHUNK):
             yield chunk
+    except (aiohttp.ClientError, TimeoutError) as err:
+        # Our error, so the media view cuts its viewer's download itself instead of aiohttp logging
+        # a traceback for the request.
+        raise FurboUnreachable(f"a Furbo media download broke off: {type(err).__name__}") from err
     finally:
         response.release()

@@ -203,6 +203,11 @@ class RingBackend(WithoutCameraControls):
         self._live = self._live_view()
         self.capabilities = capabilities_of(device)
 
+    async def async_end_live_views(self) -> None:
+        """Every live view of this camera ends, its socket to Ring closed (the account unloads)."""
+        if isinstance(self._live, RingLiveView):
+            await self._live.async_close()
+
     def _live_view(self) -> VideoSource | None:
         if isinstance(self.device, RingOther):
             return None  # the library opens no video for intercoms

@@ -330,6 +330,10 @@ class RingConnection:
             backend.deliver_pushed(event)
 
     async def async_close(self) -> None:
+        # Live views first: their signalling sockets close, and are waited for, before the account's
+        # session goes (a camera entity only starts closing its views when it is removed).
+        for backend in self._backends.values():
+            await backend.async_end_live_views()
         if self._push is not None:
             await self._push.stop()
             self._push = None
