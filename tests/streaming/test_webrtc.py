@@ -287,3 +287,41 @@ async def test_a_stun_server_that_never_answers_is_left_out_of_later_answers(
     assert " typ host" in second
     said = [r.getMessage() for r in caplog.records if "gave no candidate" in r.getMessage()]
     assert len(said) == 1, said
+
+
+async def test_trickled_candidates_are_added_and_bad_ones_get_clear_errors(hub: FrameHub) -> None:
+    """The browser trickles its candidates: a usable one reaches the session's ICE, Chrome's mDNS one
+    is dropped (resolving it costs aiortc a second), an end-of-candidates is accepted, and one that
+    does not parse or names no session gets an error a person can read."""
+    server = WebRtcServer(hub)
+    viewer = WebRtcViewer()
+    try:
+        await server.async_answer(await viewer.offer(), "s")
+        host = next(
+            line
+            for line in viewer.pc.localDescription.sdp.splitlines()
+            if line.startswith("a=candidate:") and " typ host" in line
+        )
+        ice = server.peer_connections()[0].getTransceivers()[0].receiver.transport.transport
+
+        await server.async_add_candidate("s", host, "0", 0)
+        await server.async_add_candidate(
+            "s", "candidate:1 1 udp 2122260223 0f3c.local 54321 typ host", "0", 0
+        )
+        await server.async_add_candidate("s", "", "0", 0)
+        with pytest.raises(WebRtcError) as garbage:
+            await server.async_add_candidate("s", "candidate:not a candidate", "0", 0)
+        with pytest.raises(WebRtcError) as nobody:
+            await server.async_add_candidate("someone else", host, "0", 0)
+
+        added = [f"{c.ip} {c.port}" for c in ice.getRemoteCandidates()]
+        assert any(f"{c.ip} {c.port}" in host for c in ice.getRemoteCandidates()), added
+        assert not any(".local" in c.ip for c in ice.getRemoteCandidates())
+        assert (garbage.value.code, str(garbage.value)) == (
+            "invalid_candidate",
+            "the ICE candidate cannot be parsed",
+        )
+        assert (nobody.value.code, str(nobody.value)) == ("unknown_session", "no WebRTC session with this id")
+    finally:
+        await viewer.close()
+        await server.async_close_all()

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -373,13 +373,3 @@ def _is_mdns_candidate(line: str) -> bool:
 
 def _aiortc_ice_servers(servers: Iterable[IceServer]) -> list[RTCIceServer]:
     return [RTCIceServer(urls=s.urls, username=s.username, credential=s.credential) for s in servers]
-
-
-@contextlib.asynccontextmanager
-async def webrtc_server(hub: FrameHub, name: str = "camera") -> AsyncIterator[WebRtcServer]:
-    """A server whose sessions all end with the block (tests, benchmarks)."""
-    server = WebRtcServer(hub, name=name)
-    try:
-        yield server
-    finally:
-        await server.async_close_all()
