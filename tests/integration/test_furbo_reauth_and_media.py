@@ -252,6 +252,16 @@ def _secrets_of(entry: ConfigEntry) -> list[str]:
     return [PASSWORD, entry.data[CONF_ENC_PASSWORD], entry.data[CONF_TOKEN], "Signature", "Expires="]
 
 
+async def bad_gateway_text(client: Any, url: str, entry: ConfigEntry) -> str:
+    """The media view's 502 for `url`: its text, checked to name no secret of the account."""
+    response = await client.get(url)
+    assert response.status == HTTPStatus.BAD_GATEWAY
+    text = str(await response.text())
+    for secret in _secrets_of(entry):
+        assert secret not in text
+    return text
+
+
 async def test_malformed_or_unknown_identifiers_are_not_found(
     hass: HomeAssistant, furbosim: StartFurbo
 ) -> None:
@@ -349,31 +359,17 @@ async def test_media_view_answers_502_with_a_readable_message_when_the_cloud_fai
 
     # The signed link itself fails (CloudFront answers 500).
     await sim_inject(hass, sim, fail={"path": "/media/", "status": 500, "count": 1})
-    response = await client.get(played.url)
-    assert response.status == HTTPStatus.BAD_GATEWAY
-    text = await response.text()
-    assert text == "a Furbo media link answered 500"
-    for secret in _secrets_of(entry):
-        assert secret not in text
+    assert await bad_gateway_text(client, played.url, entry) == "a Furbo media link answered 500"
 
     # Every link Furbo hands out is refused (expired), even the one fetched afresh.
     await sim_inject(hass, sim, fail={"path": "/media/", "status": 403, "count": 2})
-    response = await client.get(played.url)
-    assert response.status == HTTPStatus.BAD_GATEWAY
-    text = await response.text()
-    assert text == "Furbo has no working link for this recording"
-    for secret in _secrets_of(entry):
-        assert secret not in text
+    assert await bad_gateway_text(client, played.url, entry) == "Furbo has no working link for this recording"
 
     # The thumbnail goes the same way; and the cloud's list itself failing is a 502 as well.
     assert clip.thumbnail is not None
     await sim_inject(hass, sim, fail={"path": "/furbo_event", "status": 500, "count": 1})
-    response = await client.get(clip.thumbnail)
-    assert response.status == HTTPStatus.BAD_GATEWAY
-    text = await response.text()
-    assert text == "Furbo answered 500 on /furbo_event/v2/list"
-    for secret in _secrets_of(entry):
-        assert secret not in text
+    said = await bad_gateway_text(client, clip.thumbnail, entry)
+    assert said == "Furbo answered 500 on /furbo_event/v2/list"
 
     # Faults spent: the same URLs play.
     response = await client.get(played.url)
