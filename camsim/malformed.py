@@ -82,16 +82,21 @@ async def huge_json(size: int = HUGE_BYTES) -> AsyncIterator[bytes]:
 _CONTENT_LENGTH = re.compile(rb"^content-length:[ \t]*(\d+)", re.IGNORECASE | re.MULTILINE)
 
 
+async def stream_huge_json(request: web.Request, status: int) -> web.StreamResponse:
+    """Answer `request` with `huge_json`, streamed (no declared length, as a runaway server sends it)."""
+    stream = web.StreamResponse(status=status, headers={"Content-Type": "application/json"})
+    await stream.prepare(request)
+    with contextlib.suppress(ConnectionResetError):  # a client that stops reading hangs up
+        async for chunk in huge_json():
+            await stream.write(chunk)
+        await stream.write_eof()
+    return stream
+
+
 async def malformed_reply(request: web.Request, reply: web.StreamResponse, kind: str) -> web.StreamResponse:
     """A simulated cloud's `malform` fault: `reply` broken as `kind` says (a huge body is streamed)."""
     if kind == "huge":
-        stream = web.StreamResponse(status=reply.status, headers={"Content-Type": "application/json"})
-        await stream.prepare(request)
-        with contextlib.suppress(ConnectionResetError):  # a client that stops reading hangs up
-            async for chunk in huge_json():
-                await stream.write(chunk)
-            await stream.write_eof()
-        return stream
+        return await stream_huge_json(request, reply.status)
     body = reply.body if isinstance(reply, web.Response) and isinstance(reply.body, bytes) else b"{}"
     return web.Response(body=malform_json(body, kind), status=reply.status, content_type="application/json")
 
@@ -306,13 +311,7 @@ class JsonLiar:
             return web.Response(body=body, status=status, headers=passed)
         self.answers_broken += 1
         if kind == "huge":
-            stream = web.StreamResponse(status=status, headers={"Content-Type": "application/json"})
-            await stream.prepare(request)
-            with contextlib.suppress(ConnectionResetError):  # a client that stops reading hangs up
-                async for chunk in huge_json():
-                    await stream.write(chunk)
-                await stream.write_eof()
-            return stream
+            return await stream_huge_json(request, status)
         try:
             broken = malform_json(body, kind)
         except ValueError:  # not JSON: cut it instead

@@ -35,12 +35,11 @@ class BodyCap:
         self, request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
     ) -> aiohttp.ClientResponse:
         response = await handler(request)
-        if response.content_length is not None:
-            if response.content_length > self.limit:
-                response.close()
-                raise BodyTooLarge(request.url.host, self.limit)
-        else:
+        if response.content_length is None:
             response.content = _CappedContent(response.content, self.limit, request.url.host)  # type: ignore[assignment]
+        elif response.content_length > self.limit:
+            response.close()
+            raise BodyTooLarge(request.url.host, self.limit)
         return response
 
 
