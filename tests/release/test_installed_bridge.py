@@ -1,11 +1,8 @@
-"""The bridge as a user gets it: built into a wheel, `uv tool install`ed from that file into a throwaway tool
-folder, and run from there — `camera-hub-mcp doctor`, then a stdio session driven by the MCP SDK client —
-against a real Home Assistant with a camsim camera. Nothing of the repository is on its path.
-
-uv resolves the wheel's dependencies offline first, from the cache that scripts/test filled while it
-built .venv-bridge-py311, pinned to the versions installed there (the versions every other test runs
-the bridge with). A cache without them (pruned, or another machine's) is not an error: uv then asks the
-package index, as `uvx` does for a user.
+"""The bridge as a user gets it: the wheel the release workflow builds (from the sdist, tests/release/
+conftest.py), `uv tool install`ed from that file into a throwaway tool folder, and run from there —
+`camera-hub-mcp doctor`, then a stdio session driven by the MCP SDK client — against a real Home Assistant
+with a camsim camera. Nothing of the repository is on its path. How uv resolves:
+tests/release/user_install.py.
 """
 
 from __future__ import annotations
@@ -13,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -33,13 +28,12 @@ from tests.bridge.test_server import TOOL_NAMES
 from tests.helpers.camsim import Sim, running_sim
 from tests.helpers.real_hass import remove_entries, sockets_allowed
 from tests.release.release_script import release
+from tests.release.user_install import TOOL, Distributions, isolated_env, tool_install
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
-BRIDGE_OLDEST_VENV = ROOT / ".venv-bridge-py311"
 # A model no other test module adds to the session's HA (camsim derives the camera's MAC from the model).
 MODEL = "C120"
-TOOL = "camera-hub-mcp"
 
 
 @dataclass
@@ -51,91 +45,13 @@ class InstalledBridge:
     resolved: str  # "offline" (from uv's cache) or "with the package index"
 
 
-def find_uv() -> str:
-    """uv from PATH (scripts/test puts .venv/bin first; HA depends on uv), else the `uv` package's binary."""
-    found = shutil.which("uv")
-    if found is None:
-        from uv import find_uv_bin  # noqa: PLC0415 - only when PATH has none
-
-        found = find_uv_bin()
-    return os.path.abspath(found)  # the commands run in another folder
-
-
-def isolated_env(workdir: Path) -> dict[str, str]:
-    """This process's environment minus anything that would point Python or uv at the repository."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_PROJECT_ENVIRONMENT"}
-    }
-    env.update(
-        UV_TOOL_DIR=str(workdir / "tools"),
-        UV_TOOL_BIN_DIR=str(workdir / "bin"),
-        UV_PYTHON_DOWNLOADS="never",
-        UV_NO_CONFIG="1",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def uv_offline_first(args: list[str], env: dict[str, str], cwd: Path) -> str:
-    """Run uv from its cache alone; only if the cache lacks something, again with the index. Says which."""
-    offline = subprocess.run(
-        [find_uv(), *args, "--offline"], env=env, cwd=cwd, capture_output=True, text=True
-    )
-    if offline.returncode == 0:
-        return "offline"
-    online = subprocess.run([find_uv(), *args], env=env, cwd=cwd, capture_output=True, text=True)
-    assert online.returncode == 0, f"offline:\n{offline.stderr[-2000:]}\nonline:\n{online.stderr[-2000:]}"
-    return "with the package index"
-
-
-def oldest_python() -> str:
-    """The interpreter .venv-bridge-py311 was made from: Python 3.11, what many users' uvx picks."""
-    assert (BRIDGE_OLDEST_VENV / "bin" / "python").exists(), "scripts/test makes .venv-bridge-py311"
-    base = subprocess.run(
-        [BRIDGE_OLDEST_VENV / "bin" / "python", "-c", "import sys; print(sys._base_executable)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return base.stdout.strip()
-
-
-def pinned_versions(workdir: Path) -> Path:
-    """The bridge's dependency versions of .venv-bridge-py311 as a constraints file."""
-    frozen = subprocess.run(
-        [
-            find_uv(),
-            "pip",
-            "freeze",
-            "--exclude-editable",
-            "--python",
-            str(BRIDGE_OLDEST_VENV / "bin" / "python"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    constraints = workdir / "constraints.txt"
-    constraints.write_text(frozen.stdout)
-    return constraints
-
-
 @pytest.fixture(scope="module")
-def installed_bridge(tmp_path_factory: pytest.TempPathFactory) -> InstalledBridge:
+def installed_bridge(
+    tmp_path_factory: pytest.TempPathFactory, distributions: Distributions
+) -> InstalledBridge:
     workdir = tmp_path_factory.mktemp("user")
-    env = isolated_env(workdir)
-    dist = workdir / "dist"
-    uv_offline_first(["build", "--wheel", "--out-dir", str(dist), str(ROOT)], env, workdir)
-    (wheel,) = dist.glob("camera_hub_mcp-*.whl")
     started = time.perf_counter()
-    resolved = uv_offline_first(
-        ["tool", "install", "--compile-bytecode", "--python", oldest_python(),
-         "--constraints", str(pinned_versions(workdir)), str(wheel)],
-        env,
-        workdir,
-    )  # fmt: skip
+    resolved = tool_install(str(distributions.wheel), workdir)
     return InstalledBridge(
         launcher=workdir / "bin" / TOOL,
         environment=workdir / "tools" / TOOL,
@@ -178,8 +94,15 @@ def bridge_env(bridge: InstalledBridge, hass: HassProcess) -> dict[str, str]:
     return {**isolated_env(bridge.workdir), "HA_URL": hass.url, "HA_TOKEN": hass.token}
 
 
-def test_the_wheel_installs_on_its_own_with_the_version_released(installed_bridge: InstalledBridge) -> None:
+def test_the_wheel_installs_on_its_own_with_the_version_released(
+    installed_bridge: InstalledBridge, distributions: Distributions
+) -> None:
     assert installed_bridge.launcher.is_symlink()
+    # What uv installed is the release workflow's wheel (built from the sdist), not the source tree.
+    (direct_url,) = installed_bridge.environment.glob(
+        "lib/python3.11/site-packages/camera_hub_mcp-*/direct_url.json"
+    )
+    assert json.loads(direct_url.read_text())["url"] == distributions.wheel.as_uri()
     python = installed_bridge.environment / "bin" / "python"
     probe = subprocess.run(
         [python, "-c", "import importlib.metadata as m, json, sys, mcp_bridge; "

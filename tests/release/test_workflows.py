@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,31 @@ from scripts.lib.hass import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 RELEASE_COMMANDS = {"version", "prepare", "check-tag", "notes", "zip"}
+
+
+def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema (requirements/dev.txt) with a schema it ships: SchemaStore's, nothing fetched."""
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_workflows_and_dependabot_follow_githubs_schemas() -> None:
+    workflows = check_jsonschema("vendor.github-workflows", *sorted(WORKFLOWS.glob("*.yml")))
+    assert workflows.returncode == 0, workflows.stdout + workflows.stderr
+    dependabot = check_jsonschema("vendor.dependabot", ROOT / ".github" / "dependabot.yml")
+    assert dependabot.returncode == 0, dependabot.stdout + dependabot.stderr
+
+
+def test_the_schema_check_refuses_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "ci.yml"
+    broken.write_text((WORKFLOWS / "ci.yml").read_text().replace("runs-on:", "run-on:", 1))
+    refused = check_jsonschema("vendor.github-workflows", broken)
+    assert refused.returncode == 1
+    assert "Schema validation errors" in refused.stdout
 
 
 def load(name: str) -> dict[str, Any]:
