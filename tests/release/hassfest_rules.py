@@ -4,7 +4,8 @@ CI runs the real tools (`home-assistant/actions/hassfest` and `hacs/action`, .gi
 they need GitHub, so these checks restate their rules for the local test run and for every commit before
 a push. Each function returns the problems it finds as sentences (empty: accepted). Written from the
 sources, not copied: Home Assistant core's script/hassfest (manifest.py, json.py, dependencies.py,
-translations.py, services.py as they validate one custom integration with `--integration-path`), HACS's
+translations.py, services.py, requirements.py, config_schema.py as they validate one custom integration
+with `--integration-path`), HACS's
 validate.py (hacs.json and its integration manifest schema) and home-assistant/brands' image
 specification, which HA 2026.3+ applies to a custom integration's own brand/ folder.
 
@@ -15,6 +16,13 @@ Covered:
   not a core integration's domain, iot_class and integration_type from the allowed sets, DHCP matchers
   (upper-case MAC with a wildcard, lower-case host name), a dependency not also an after-dependency,
   dependencies that exist in Home Assistant, and the key order (domain, name, then alphabetical).
+- requirements (requirements.py's validate_requirements_format, the part hassfest runs without
+  installing anything): no spaces, the package pattern, and each version part parseable (hassfest parses
+  versions of core integrations only; applied here too). Beyond hassfest: each requirement parses as
+  PEP 508, as HA's package installer needs.
+- config_schema: an `__init__.py` with `async_setup` or `setup` assigns or imports CONFIG_SCHEMA,
+  PLATFORM_SCHEMA or PLATFORM_SCHEMA_BASE at its top level (for a custom integration hassfest reports
+  this as a warning, not an error).
 - dependencies: every `homeassistant.components.X` the code imports (outside TYPE_CHECKING) is a
   dependency, an after-dependency, an entity platform, one of the integrations hassfest lets anyone
   import, or a platform file of this integration.
@@ -44,8 +52,10 @@ Covered:
   custom_components/; a README.
 
 Not covered here (CI's real hassfest and HACS runs see them): config_flow.py's
-presence rules, quality_scale.yaml rules, requirement availability on Home Assistant's wheel server,
-and HACS's GitHub-side checks (repository description, topics, issues enabled, archived, brands repo).
+presence rules, quality_scale.yaml rules, the rules hassfest applies to core integrations only
+(requirements pinned with `==`, installed and checked for forbidden or conflicting dependencies; the
+quality scale's presence), requirement availability on Home Assistant's wheel server, and HACS's
+GitHub-side checks (repository description, topics, issues enabled, archived, brands repo).
 """
 
 from __future__ import annotations
@@ -66,6 +76,7 @@ from homeassistant.const import Platform
 from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import selector
+from packaging.requirements import InvalidRequirement, Requirement
 from PIL import Image
 
 # Keys hassfest's custom-integration manifest schema accepts, with the type each value must have.
@@ -107,6 +118,12 @@ VERSION_STRATEGIES = [
     AwesomeVersionStrategy.PEP440,
 ]
 DHCP_KEYS = {"macaddress", "hostname", "registered_devices"}
+# hassfest's requirements.py: PACKAGE_REGEX and PIP_VERSION_RANGE_SEPARATOR.
+REQUIREMENT_RE = re.compile(
+    r"^(?:--.+\s)?(?P<package>[-_,\.\w\d\[\]]+)(==|>=|<=|~=|!=|<|>|===)*(?P<version>.*)$"
+)
+VERSION_PART_RE = re.compile(r"^(==|>=|<=|~=|!=|<|>|===)?(.*)$")
+SETUP_SCHEMAS = {"CONFIG_SCHEMA", "PLATFORM_SCHEMA", "PLATFORM_SCHEMA_BASE"}
 
 # Integrations hassfest lets any integration import without declaring them (internal ones that are
 # always there or register things without being set up), besides every entity platform.
@@ -214,6 +231,64 @@ def _manifest_value_problems(manifest: dict[str, Any], folder: str) -> list[str]
     for matcher in manifest.get("dhcp", []):
         problems += _dhcp_problems(matcher)
     return problems
+
+
+def requirements_problems(manifest: dict[str, Any]) -> list[str]:
+    """hassfest's validate_requirements_format (requirements.py), plus what HA's installer needs."""
+    problems = []
+    for requirement in manifest.get("requirements", []):
+        if not isinstance(requirement, str):
+            problems.append(f"requirement {requirement!r} is not a string")
+            continue
+        if " " in requirement:
+            problems.append(f"requirement {requirement!r} contains a space")
+            continue
+        if not (match := REQUIREMENT_RE.match(requirement)):
+            problems.append(f"requirement {requirement!r} does not match hassfest's package pattern")
+            continue
+        # hassfest parses each version of a core integration's requirement; a custom one's too here.
+        for part in match["version"].split(";", 1)[0].split(","):
+            version = VERSION_PART_RE.match(part)
+            if (
+                version
+                and version[2]
+                and AwesomeVersion(version[2]).strategy == AwesomeVersionStrategy.UNKNOWN
+            ):
+                problems.append(f"requirement {requirement!r}: cannot parse the version {version[2]!r}")
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as err:
+            problems.append(f"requirement {requirement!r} is not a PEP 508 requirement: {err}")
+    return problems
+
+
+def _top_level_names(module: ast.Module) -> set[str]:
+    """Names a module's top level assigns or imports (hassfest's config_schema.py looks no deeper)."""
+    names: set[str] = set()
+    for item in module.body:
+        if isinstance(item, ast.Assign):
+            names.update(target.id for target in item.targets if isinstance(target, ast.Name))
+        elif isinstance(item, ast.AnnAssign | ast.AugAssign) and isinstance(item.target, ast.Name):
+            names.add(item.target.id)
+        elif isinstance(item, ast.Import | ast.ImportFrom):
+            names.update(alias.asname or alias.name for alias in item.names)
+    return names
+
+
+def config_schema_problems(init_source: str) -> list[str]:
+    """An integration with (async_)setup must say what YAML it takes: CONFIG_SCHEMA or a PLATFORM_SCHEMA."""
+    module = ast.parse(init_source)
+    sets_up = any(
+        (isinstance(item, ast.AsyncFunctionDef) and item.name == "async_setup")
+        or (isinstance(item, ast.FunctionDef) and item.name == "setup")
+        for item in module.body
+    )
+    if not sets_up or _top_level_names(module) & SETUP_SCHEMAS:
+        return []
+    return [
+        "__init__.py defines async_setup or setup but no CONFIG_SCHEMA, PLATFORM_SCHEMA or "
+        "PLATFORM_SCHEMA_BASE (with no YAML options: cv.config_entry_only_config_schema(DOMAIN))"
+    ]
 
 
 def _dhcp_problems(matcher: dict[str, Any]) -> list[str]:

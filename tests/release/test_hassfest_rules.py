@@ -47,6 +47,8 @@ def icons() -> dict[str, Any]:
 def test_the_integration_passes_every_rule() -> None:
     found = {
         "manifest": rules.manifest_problems(manifest(), INTEGRATION.name),
+        "requirements": rules.requirements_problems(manifest()),
+        "config_schema": rules.config_schema_problems((INTEGRATION / "__init__.py").read_text()),
         "dependencies": rules.dependency_problems(INTEGRATION, manifest()),
         "json": rules.json_problems(INTEGRATION),
         "strings.json": rules.strings_problems(json.loads((INTEGRATION / "strings.json").read_text())),
@@ -99,6 +101,55 @@ def test_manifest_rule_refuses(name: str) -> None:
     change(broken)
     problems = rules.manifest_problems(broken, INTEGRATION.name)
     assert any(expected in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("requirement", "expected"),
+    [
+        ("pytapo == 3.4.30", "contains a space"),
+        (">=1.0", "does not match hassfest's package pattern"),
+        ("pytapo==three", "cannot parse the version 'three'"),
+        ("python-kasa>=0.11,<zero", "cannot parse the version 'zero'"),
+        ("pytapo>=", "not a PEP 508 requirement"),
+        (3, "is not a string"),
+    ],
+)
+def test_requirements_rule_refuses(requirement: Any, expected: str) -> None:
+    broken = manifest()
+    broken["requirements"] = [*broken["requirements"], requirement]
+    problems = rules.requirements_problems(broken)
+    assert problems
+    assert all(repr(requirement) in problem for problem in problems), problems
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_requirements_rule_admits_ranges_and_markers() -> None:
+    admitted = [
+        "python-kasa>=0.11.0.1,<0.13",
+        "ring-doorbell[listen]==0.9.14",
+        "aiortc==1.16.0;python_version>'3'",
+    ]
+    assert rules.requirements_problems({"requirements": admitted}) == []
+
+
+def _without_line(source: str, starts: str) -> str:
+    lines = source.splitlines()
+    assert any(line.startswith(starts) for line in lines), starts
+    return "\n".join(line for line in lines if not line.startswith(starts))
+
+
+def test_config_schema_rule_refuses_setup_without_a_schema() -> None:
+    source = (INTEGRATION / "__init__.py").read_text()
+    without = _without_line(source, "CONFIG_SCHEMA = ")
+    (problem,) = rules.config_schema_problems(without)
+    assert "defines async_setup or setup but no CONFIG_SCHEMA" in problem
+    # Imported under that name, a platform schema, or no async_setup at all: accepted, as hassfest does.
+    imported = f"{without}\nfrom homeassistant.helpers.config_validation import x as CONFIG_SCHEMA\n"
+    assert rules.config_schema_problems(imported) == []
+    assert rules.config_schema_problems(f"{without}\nPLATFORM_SCHEMA: object = None\n") == []
+    no_setup = without.replace("async def async_setup(", "async def async_setup_later(")
+    assert rules.config_schema_problems(no_setup) == []
+    assert rules.config_schema_problems(f"{without}\ndef setup(hass, config):\n    return True\n") != []
 
 
 def test_an_import_of_an_undeclared_integration_is_refused(tmp_path: Path) -> None:
