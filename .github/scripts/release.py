@@ -4,7 +4,8 @@ Standard library only: the release workflow runs it with the runner's python3 be
 exists, and a maintainer runs `prepare` on any machine.
 
     python3 .github/scripts/release.py version              # the one version (manifest.json = pyproject.toml)
-    python3 .github/scripts/release.py prepare 0.2.0        # set both versions, date the Unreleased notes
+    python3 .github/scripts/release.py prepare 0.2.0        # set both versions and README.md's pinned
+                                                            # examples, date the Unreleased notes
     python3 .github/scripts/release.py check-tag v0.2.0     # the tag matches the version and has dated notes
     python3 .github/scripts/release.py notes 0.2.0          # that version's CHANGELOG section (release body)
     python3 .github/scripts/release.py zip OUT.zip          # the integration as HACS unpacks it
@@ -31,6 +32,10 @@ VERSION_RE = re.compile(r"^\d+\.\d+\.\d+((a|b|rc)\d+)?$")
 SECTION_RE = re.compile(r"^## \[(?P<name>[^\]]+)\](?: - (?P<date>\d{4}-\d{2}-\d{2}))?\s*$")
 LINK_RE = re.compile(r"^\[(?P<name>[^\]]+)\]: \S+\s*$")
 PYPROJECT_VERSION_RE = re.compile(r'^version = "(?P<version>[^"]*)"$', re.MULTILINE)
+# README.md's examples of staying on one version: `uvx camera-hub-mcp@0.1.0`, `…/camera-hub@v0.1.0`.
+README_PIN_RE = re.compile(
+    r"(?P<prefix>camera-hub-mcp@|/camera-hub/camera-hub@v)\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?"
+)
 # Zip entries get one fixed time so the same tree always gives the same bytes (zip needs >= 1980).
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -148,11 +153,22 @@ def date_unreleased(changelog: str, version: str, day: datetime.date) -> str:
     return render_changelog(preamble, new_sections, new_links)
 
 
+def pin_readme_examples(readme: str, version: str) -> str:
+    """README.md with its examples of a pinned version (PyPI and git forms) naming `version`."""
+    text, count = README_PIN_RE.subn(lambda match: f"{match['prefix']}{version}", readme)
+    if count == 0:
+        raise ReleaseError("README.md has no pinned-version example (camera-hub-mcp@X.Y.Z) to update")
+    return text
+
+
 def prepare(root: Path, version: str, day: datetime.date) -> None:
     changelog_path = root / "CHANGELOG.md"
     changelog = date_unreleased(changelog_path.read_text(), version, day)
+    readme_path = root / "README.md"
+    readme = pin_readme_examples(readme_path.read_text(), version)
     set_version(root, version)
     changelog_path.write_text(changelog)
+    readme_path.write_text(readme)
 
 
 def check_tag(root: Path, tag: str) -> str:
@@ -203,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             print(the_version(root))
         elif args.command == "prepare":
             prepare(root, args.version, datetime.datetime.now(datetime.UTC).date())
-            print(f"manifest.json, pyproject.toml and CHANGELOG.md now say {args.version}")
+            print(f"manifest.json, pyproject.toml, CHANGELOG.md and README.md now say {args.version}")
         elif args.command == "check-tag":
             print(check_tag(root, args.tag))
         elif args.command == "notes":

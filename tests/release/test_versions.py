@@ -61,7 +61,7 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 def _copy_of_the_release_files(tmp_path: Path) -> Path:
-    for name in ("pyproject.toml", "CHANGELOG.md", "custom_components/camera_hub/manifest.json"):
+    for name in ("pyproject.toml", "CHANGELOG.md", "README.md", "custom_components/camera_hub/manifest.json"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     return tmp_path
@@ -83,6 +83,12 @@ def test_prepare_then_the_tag_check_and_notes_a_release_runs(tmp_path: Path) -> 
         (root / "pyproject.toml").read_text().splitlines()
     )
     assert {line for line in pyproject_changes if not line.startswith("version = ")} == set()
+
+    readme_before, readme_after = (ROOT / "README.md").read_text(), (root / "README.md").read_text()
+    current = release.the_version(ROOT)
+    assert readme_after.count("camera-hub-mcp@9.8.7") == readme_before.count(f"camera-hub-mcp@{current}") > 0
+    assert readme_after.count("camera-hub@v9.8.7") == readme_before.count(f"camera-hub@v{current}") > 0
+    assert readme_after.replace("9.8.7", current) == readme_before
 
     _, after, links = release.parse_changelog((root / "CHANGELOG.md").read_text())
     assert (after[0].name, after[0].body) == ("Unreleased", "")
@@ -115,3 +121,19 @@ def test_the_tag_check_refuses_what_would_publish_a_wrong_release(tmp_path: Path
     manifest.write_text(manifest.read_text().replace('"version": "9.9.0"', '"version": "9.9.1"'))
     disagreeing = run_release("check-tag", "v9.9.1", root=root)
     assert "manifest.json and pyproject.toml disagree" in disagreeing.stderr
+
+
+def test_the_readmes_pinned_version_examples_name_the_current_version() -> None:
+    pinned = {match[0] for match in release.README_PIN_RE.finditer((ROOT / "README.md").read_text())}
+    version = release.the_version(ROOT)
+    assert pinned == {f"camera-hub-mcp@{version}", f"/camera-hub/camera-hub@v{version}"}
+
+
+def test_prepare_refuses_a_readme_without_a_pinned_example(tmp_path: Path) -> None:
+    root = _copy_of_the_release_files(tmp_path)
+    readme = root / "README.md"
+    readme.write_text(release.README_PIN_RE.sub("camera-hub-mcp", readme.read_text()))
+    refused = run_release("prepare", "9.8.7", root=root)
+    assert refused.returncode == 1
+    assert "README.md has no pinned-version example" in refused.stderr
+    assert release.versions(root)["pyproject.toml"] == release.the_version(ROOT)  # nothing written
