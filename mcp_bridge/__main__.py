@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import hmac
+import importlib.metadata
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcp_bridge.ha_client import HAClient, HAError, redact_url
+from mcp_bridge.ha_client import DOMAIN, HAClient, HAError, redact_url
 
 _LOGGER = logging.getLogger("camera_hub_mcp")
 DEFAULT_HA_URL = "http://homeassistant.local:8123"
@@ -212,6 +213,44 @@ def claude_desktop_config(ha_url: str) -> dict[str, Any]:
     return {"mcpServers": {"camera-hub": server}}
 
 
+def bridge_version() -> str | None:
+    """This bridge's version, None when it runs from a source tree that was never installed."""
+    try:
+        return importlib.metadata.version("camera-hub-mcp")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+async def integration_version(client: HAClient) -> str | None:
+    """The Camera Hub integration's manifest version as Home Assistant reports it, None if it does not."""
+    try:
+        manifest = await client.ws_command({"type": "manifest/get", "integration": DOMAIN})
+    except HAError:
+        return None
+    version = manifest.get("version") if isinstance(manifest, dict) else None
+    return version if isinstance(version, str) else None
+
+
+def versions_line(bridge: str | None, integration: str | None) -> str:
+    """doctor's line on the two parts' versions: they are released together and should be equal."""
+    if bridge is not None and integration is not None:
+        if bridge == integration:
+            return (
+                f"✓ camera-hub-mcp {bridge} and the Camera Hub integration {integration}: the same version."
+            )
+        return (
+            f"⚠ camera-hub-mcp {bridge}, but Home Assistant runs the Camera Hub integration {integration}: "
+            "upgrade both to the same version (README → Upgrade)."
+        )
+    known = [
+        f"camera-hub-mcp {bridge or 'version unknown (run from a source tree)'}",
+        f"the Camera Hub integration {integration}"
+        if integration
+        else "Home Assistant did not report the Camera Hub integration's version",
+    ]
+    return f"• {'; '.join(known)}."
+
+
 async def doctor(settings: Settings) -> int:
     """Check URL and token, list the cameras, print the Claude Desktop block. Returns the exit code."""
     shown = redact_url(settings.ha_url)
@@ -223,9 +262,11 @@ async def doctor(settings: Settings) -> int:
             cameras = await client.cameras()
         except HAError as err:
             print(f"✗ {err}")
+            print(versions_line(bridge_version(), None))
             ok = False
         else:
             print(f"✓ Home Assistant {config.get('version', '?')} at {shown} accepted the token.")
+            print(versions_line(bridge_version(), await integration_version(client)))
             if not cameras:
                 print(
                     "• No Camera Hub cameras yet: add one in Home Assistant (Settings → Devices & services → "

@@ -23,6 +23,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp_types import ImageContent, TextContent
 
 from camsim import timestamp
+from mcp_bridge.__main__ import versions_line
 from scripts.lib.hass import ROOT, HassProcess, add_tapo_camera
 from tests.bridge.test_server import TOOL_NAMES
 from tests.helpers.camsim import Sim, running_sim
@@ -135,6 +136,11 @@ def test_doctor_from_the_installed_tool(
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     lines = doctor.stdout.splitlines()
     assert lines[0].startswith(f"✓ Home Assistant {real_hass_version()} at {real_hass.url}")
+    # The hass under test runs this checkout's integration, released under the same version.
+    version = release.the_version(ROOT)
+    assert (
+        lines[1] == f"✓ camera-hub-mcp {version} and the Camera Hub integration {version}: the same version."
+    )
     assert any(
         line.startswith(f"✓ Tapo {MODEL} (tapo_{MODEL.lower()}): ") and "online" in line for line in lines
     )
@@ -145,6 +151,17 @@ def test_doctor_from_the_installed_tool(
     # doctor tells the user to run the installed program itself, from the tool's folder.
     assert server["command"] == str(installed_bridge.environment / "bin" / TOOL)
     assert real_hass.token not in doctor.stdout + doctor.stderr
+
+
+def test_doctor_warns_when_the_two_parts_versions_differ() -> None:
+    assert versions_line("0.2.0", "0.1.0") == (
+        "⚠ camera-hub-mcp 0.2.0, but Home Assistant runs the Camera Hub integration 0.1.0: "
+        "upgrade both to the same version (README → Upgrade)."
+    )
+    assert versions_line("0.2.0", None) == (
+        "• camera-hub-mcp 0.2.0; Home Assistant did not report the Camera Hub integration's version."
+    )
+    assert versions_line(None, "0.1.0").startswith("• camera-hub-mcp version unknown")
 
 
 def real_hass_version() -> str:
