@@ -11,6 +11,13 @@ something plausible and says so here:
 - an event list request without `EventNames` answers no events (it "returned nothing on some accounts");
 - `{"password": "…"}` on the state endpoint is the person changing the password in Furbo's app: the old
   one is refused from then on (tokens already issued keep working, as they do until they expire);
+- `add_event` may carry `types`: the names the event list reports under `Types` instead of the event's
+  own name (ha-furbo's live sample reports "DogActivity", a name the request vocabulary lacks); the
+  list still filters by the event's name;
+- the MobileIds that logins carried are kept, in order of first use (`mobile_ids` in the state): a
+  client that makes a new one per login looks like a new phone each time;
+- `{"set_alert": {"device_id": …, "name": …, "value": "0"|"1"}}` is the person changing a smart alert in
+  Furbo's app;
 - `{"cut_media": {"count": N, "path": "/media/"}}` sends the next N media bodies only half-way, then hangs
   up (a download that breaks off: the announced Content-Length is never reached).
 """
@@ -119,6 +126,7 @@ class Event:
     action_caption: str
     location_caption: str
     duration_ms: int
+    types: tuple[str, ...] = ()  # what the event list reports under Types; () = (name,)
 
 
 @dataclass
@@ -206,6 +214,7 @@ class Account:
         self.events_key: str | None = "Events"
         self._tokens: dict[str, float] = {}  # token -> expiry (epoch s)
         self._trusted: set[str] = set()  # MobileIds that completed the code step
+        self.mobile_ids: list[str] = []  # every MobileId a login carried, in order of first use
         self._pending: dict[str, Pending] = {}  # current candidate -> login waiting for its code
         self._stale: set[str] = set()  # candidates replaced by a newer one
         self._auth_codes: dict[str, str] = {}  # MfaAuthCode -> MobileId, each usable once
@@ -244,7 +253,12 @@ class Account:
                 self.add_event(camera.id, name, at=now - minutes_ago * 60)
 
     def add_event(
-        self, device_id: str, name: str, caption: str | None = None, at: float | None = None
+        self,
+        device_id: str,
+        name: str,
+        caption: str | None = None,
+        at: float | None = None,
+        types: tuple[str, ...] = (),
     ) -> Event:
         if device_id not in self.cameras:
             raise ValueError(f"no camera {device_id!r}")
@@ -260,6 +274,7 @@ class Account:
             action_caption=action,
             location_caption=location,
             duration_ms=random.randint(5, 30) * 1000,
+            types=types,
         )
         self.events.append(event)
         return event
@@ -331,6 +346,8 @@ class Account:
         """After a good password: a token, or the 12101 answer that asks for the emailed code."""
         if not isinstance(mobile_id, str) or not mobile_id:
             raise invalid_request()
+        if mobile_id not in self.mobile_ids:
+            self.mobile_ids.append(mobile_id)
         if not self.config.mfa or mobile_id in self._trusted:
             return self.issue_token()
         candidate = self._new_candidate(Pending(mobile_id))
@@ -470,6 +487,7 @@ class Account:
             "subscription": self.config.subscription,
             "events_key": self.events_key,
             "trusted_mobile_ids": len(self._trusted),
+            "mobile_ids": list(self.mobile_ids),
             "counters": {
                 "requests_total": self.counters.requests_total,
                 "logins": self.counters.logins,
@@ -491,9 +509,23 @@ class Account:
         added: list[Event] = []
         if "add_event" in body:
             spec = _object(body["add_event"], "add_event")
+            types = spec.get("types", [])
+            if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
+                raise ValueError("add_event.types must be a list of names")
             added.append(
-                self.add_event(str(spec.get("device_id")), str(spec.get("name")), spec.get("caption"))
+                self.add_event(
+                    str(spec.get("device_id")), str(spec.get("name")), spec.get("caption"), types=tuple(types)
+                )
             )
+        if "set_alert" in body:
+            spec = _object(body["set_alert"], "set_alert")
+            camera = self.cameras.get(str(spec.get("device_id")))
+            name, value = str(spec.get("name")), str(spec.get("value"))
+            if camera is None or name not in camera.alerts or not catalog.valid_alert_value(name, value):
+                raise ValueError(
+                    "set_alert needs a camera's device_id, one of its alert names and a valid value"
+                )
+            camera.alerts[name] = value
         if body.get("expire_tokens"):
             self._tokens.clear()
         if "rate_limit" in body:
@@ -568,7 +600,7 @@ _STATE_KEYS = frozenset(
         "fail",
         "stall",
     }
-    | {"malform", "cut_media", "password"}
+    | {"malform", "cut_media", "password", "set_alert"}
 )
 
 

@@ -401,7 +401,7 @@ async def _event_list(request: web.Request, body: Body) -> Body:
                 "Id": event.id,
                 "DeviceId": event.device_id,
                 "Caption": event.caption,
-                "Types": [event.name],
+                "Types": list(event.types or (event.name,)),
                 "LocalTime": account.local_time(event.at),
                 "CreatedTime": int(event.at),
                 "Duration": event.duration_ms,

@@ -66,6 +66,12 @@ def alert_keys(settings: dict[str, str]) -> tuple[str, ...]:
     )
 
 
+def _subscription(licensed: bool | None) -> str | None:
+    if licensed is None:
+        return None  # the sensor reads "unknown"
+    return SUBSCRIPTION_ACTIVE if licensed else SUBSCRIPTION_NONE
+
+
 def mac_of(device_id: str) -> str:
     """Furbo's device Id is the camera's MAC as 12 hex digits; anything else is no MAC."""
     if len(device_id) == 12 and all(c in "0123456789abcdefABCDEF" for c in device_id):
@@ -146,9 +152,10 @@ class FurboBackend(WithoutCameraControls):
             readings={
                 "events_today": seen.events_today,
                 "account_activity_today": self._account.activity_today,
-                "subscription": SUBSCRIPTION_ACTIVE if seen.licensed else SUBSCRIPTION_NONE,
+                "subscription": _subscription(seen.licensed),
             },
-            notices=() if seen.licensed else (NO_SUBSCRIPTION,),
+            # Only a subscription Furbo said is missing raises the issue; unknown is no reason to.
+            notices=(NO_SUBSCRIPTION,) if seen.licensed is False else (),
         )
 
     async def async_set_switch(self, key: str, on: bool) -> None:

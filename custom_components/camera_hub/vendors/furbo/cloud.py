@@ -52,6 +52,7 @@ from .models import (
     activity_totals,
     parse_diaries,
     parse_event_page,
+    parse_licenses,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -332,22 +333,12 @@ class FurboClient:
         license_on = data.get("AccountLicenseOn")
         return DeviceList(devices=devices, license_on=license_on if isinstance(license_on, bool) else None)
 
-    async def async_licensed_devices(self) -> set[str]:
-        """Devices with an active subscription (events need it)."""
+    async def async_licensed_devices(self) -> set[str] | None:
+        """Devices with an active subscription (events need it); None when the answer cannot be
+        read, so an unreadable answer is "unknown", never a false "no subscription"."""
         path = "/v3/service/license"
         data = await self._post(self.cloud.product, path, self._auth())
-        licenses = data.get("DevicesLicense")
-        if not isinstance(licenses, Mapping):
-            return set()
-        return {
-            str(device_id)
-            for device_id, plans in licenses.items()
-            if isinstance(plans, list)
-            and any(
-                isinstance(plan, Mapping) and str(plan.get("SubscriptionStatus", "")).lower() == "active"
-                for plan in plans
-            )
-        }
+        return parse_licenses(data)
 
     async def async_alert_settings(self, device_id: str) -> dict[str, str]:
         path = "/v5/device/alert-setting"

@@ -3,9 +3,10 @@
 Furbo offers third parties no push, and its cloud rate-limits hard (one install got 80002 on every
 poll for seven hours). So the cameras' coordinators never reach the cloud themselves: each state read
 asks the account, which polls only when its interval (an option, 60 s at least) has passed — every
-camera's events in one call plus each camera's alert settings; the calendar, device list and
-subscriptions at most hourly — and answers every camera from that poll. 80002 backs off (TimeWait,
-at least a minute, doubling); 80001 is a lockout. An expired token is replaced by a silent login with
+camera's events in one call; the calendar, device list, subscriptions and each camera's alert
+settings at most hourly — and answers every camera from that poll. 80002 backs off (TimeWait, at least
+a minute, doubling); 80001 is a lockout: every camera is unavailable, saying so with the wait, and
+nothing is asked of Furbo until the wait is over. An expired token is replaced by a silent login with
 the stored encrypted password and the install's MobileId; when Furbo then wants its e-mailed code,
 AuthFailed starts reauthentication, which asks for the code only.
 """
@@ -105,7 +106,7 @@ class Seen:
     """What the latest poll learned about one camera."""
 
     alerts: dict[str, str] = field(default_factory=dict)
-    licensed: bool = True
+    licensed: bool | None = None  # None: unknown (not read yet, or Furbo's answer was unreadable)
     latest: Event | None = None
     events_today: int = 0
 
@@ -140,6 +141,7 @@ class FurboAccount:
         self._calendar_due: datetime | None = None
         self._account_due: datetime | None = None
         self._rate_strikes = 0
+        self._locked_until: datetime | None = None  # 80001: Furbo refuses this account until then
         # Set when a silent login was refused (code wanted, password changed): every camera's read
         # answers with it until reauthentication reloads the entry, instead of logging in again.
         self._refused: AuthFailed | None = None
@@ -218,16 +220,17 @@ class FurboAccount:
     # --- the account's one poll --------------------------------------------------------------
 
     async def _async_refresh_account(self) -> None:
-        """Devices, subscriptions and each new camera's alerts (at connect, then hourly)."""
+        """Devices, subscriptions and every camera's alerts (at connect, then hourly: alerts change
+        only in Furbo's app or through our switches, which update them here themselves)."""
         listing = await self._authorized(self.client.async_devices)
         licensed = await self._authorized(self.client.async_licensed_devices)
         self._license_on = listing.license_on
         changed = False
         for device in listing.devices:
             seen = self._seen.setdefault(device.id, Seen())
-            seen.licensed = device.id in licensed
+            seen.licensed = None if licensed is None else device.id in licensed
+            seen.alerts = await self._authorized(partial(self.client.async_alert_settings, device.id))
             if device.id not in self._backends:
-                seen.alerts = await self._authorized(partial(self.client.async_alert_settings, device.id))
                 self._backends[device.id] = FurboBackend(
                     self, device, _species(device, seen.alerts), alert_keys(seen.alerts)
                 )
@@ -246,6 +249,7 @@ class FurboAccount:
             if self._refused is not None:
                 raise self._refused
             now = dt_util.utcnow()
+            self._raise_if_locked(now)
             if self._next_poll is not None and now < self._next_poll:
                 return
             try:
@@ -259,11 +263,22 @@ class FurboAccount:
                     raise
                 return
             except FurboTooManyAttempts as err:
-                self._next_poll = now + timedelta(seconds=err.seconds_left)
+                self._locked_until = now + timedelta(seconds=err.seconds_left)
                 raise
             self._rate_strikes = 0
             self._polled_once = True
             self._next_poll = now + self._interval
+
+    def _raise_if_locked(self, now: datetime) -> None:
+        """Every read during an 80001 lockout fails with the time left, and asks Furbo nothing (an
+        attempt could prolong it): the cameras stay unavailable with the wait instead of showing
+        stale data as if all were well."""
+        if self._locked_until is None:
+            return
+        if now >= self._locked_until:
+            self._locked_until = None
+            return
+        raise FurboTooManyAttempts((self._locked_until - now).total_seconds())
 
     def _back_off(self, now: datetime, err: FurboRateLimited) -> None:
         self._rate_strikes += 1
@@ -277,10 +292,6 @@ class FurboAccount:
         if self._account_due is not None and now >= self._account_due:
             await self._async_refresh_account()
         await self._async_poll_events(now)
-        for device_id in list(self._backends):
-            self._seen[device_id].alerts = await self._authorized(
-                partial(self.client.async_alert_settings, device_id)
-            )
         if self._calendar_due is None or now >= self._calendar_due:
             await self._async_poll_calendar(now)
         self._count_today(now)

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from .errors import FurboUnreachable
+
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -49,58 +51,8 @@ def product(product_id: str) -> Product:
     return Product(model=f"Furbo ({product_id})" if product_id else "Furbo", species=species)
 
 
-# The cloud's alert and event names → the event entity's event types. "Continuous" variants are the
-# same kind of event; cat cameras have their own names.
-DOG_EVENTS: Mapping[str, str] = {
-    "Barking": "barking",
-    "ContinuousBarking": "barking",
-    "Crying": "crying",
-    "ContinuousCrying": "crying",
-    "Howling": "howling",
-    "ContinuousHowling": "howling",
-    "PersonDetection": "person",
-    "DogMoveAbove10Sec": "pet_activity",
-    "DogActivity": "pet_activity",
-    "Run": "pet_activity",
-    "Selfie": "selfie",
-    "EatDrink": "eating",
-    "Chew": "chewing",
-    "PeePoo": "pee_poo",
-    "ContinuousPeePoo": "pee_poo",
-    "Vomit": "vomiting",
-    "ContinuousVomit": "vomiting",
-    "Seizure": "seizure",
-    "ContinuousSeizure": "seizure",
-    "Fighting": "fighting",
-    "AutoCalm": "auto_calm",
-    "GlassBreaking": "glass_breaking",
-    "HomeEmergency": "home_emergency",
-    "Earthquake": "earthquake",
-}
-CAT_EVENTS: Mapping[str, str] = {
-    "Meowing": "meowing",
-    "ContinuousMeowing": "meowing",
-    "CatCrying": "crying",
-    "ContinuousCatCrying": "crying",
-    "CatActivity": "pet_activity",
-    "CatRun": "pet_activity",
-    "CatSelfie": "selfie",
-    "CatEatDrink": "eating",
-    "CatChew": "chewing",
-    "CatPeePoo": "pee_poo",
-    "ContinuousCatPeePoo": "pee_poo",
-    "CatVomit": "vomiting",
-    "ContinuousCatVomit": "vomiting",
-    "CatSeizure": "seizure",
-    "ContinuousCatSeizure": "seizure",
-    "PersonDetection": "person",
-    "GlassBreaking": "glass_breaking",
-    "HomeEmergency": "home_emergency",
-    "Earthquake": "earthquake",
-}
-OTHER_EVENT = "other"  # a name the vocabulary does not know yet still fires, as "other"
-
-# The event list checks EventNames against this vocabulary (an unknown one is a bare 12001).
+# The event list checks EventNames against this vocabulary (an unknown one is a bare 12001), so these
+# are the only names a poll can ask for.
 LISTABLE_EVENT_NAMES: tuple[str, ...] = (
     "PersonDetection",
     "GlassBreaking",
@@ -128,13 +80,59 @@ LISTABLE_EVENT_NAMES: tuple[str, ...] = (
     "Fighting",
 )
 
+# The cloud's event names → the event entity's event types. "Continuous" variants are the same kind
+# of event; cat cameras have their own names. Only what the event list can return is here: the
+# alerts EatDrink, Chew, PeePoo and Seizure (and their cat twins) are refused as EventNames (12001),
+# and the calendar's notable events carry a free caption, no name; so no source delivers them as
+# events, and offering "eating" or "pee_poo" would promise an event that never fires. Their alert
+# switches stay. The list's answer may name an event differently from the request (its live sample
+# says "DogActivity"); those aliases are here too, and any other name fires as "other".
+DOG_EVENTS: Mapping[str, str] = {
+    "Barking": "barking",
+    "ContinuousBarking": "barking",
+    "Crying": "crying",
+    "ContinuousCrying": "crying",
+    "Howling": "howling",
+    "ContinuousHowling": "howling",
+    "PersonDetection": "person",
+    "DogMoveAbove10Sec": "pet_activity",
+    "DogActivity": "pet_activity",
+    "Run": "pet_activity",
+    "Selfie": "selfie",
+    "Vomit": "vomiting",
+    "ContinuousVomit": "vomiting",
+    "Fighting": "fighting",
+    "AutoCalm": "auto_calm",
+    "GlassBreaking": "glass_breaking",
+    "HomeEmergency": "home_emergency",
+    "Earthquake": "earthquake",
+}
+CAT_EVENTS: Mapping[str, str] = {
+    "Meowing": "meowing",
+    "ContinuousMeowing": "meowing",
+    "CatCrying": "crying",
+    "ContinuousCatCrying": "crying",
+    "CatActivity": "pet_activity",
+    "CatRun": "pet_activity",
+    "CatSelfie": "selfie",
+    "CatVomit": "vomiting",
+    "ContinuousCatVomit": "vomiting",
+    "PersonDetection": "person",
+    "GlassBreaking": "glass_breaking",
+    "HomeEmergency": "home_emergency",
+    "Earthquake": "earthquake",
+}
+OTHER_EVENT = "other"  # a name the vocabulary does not know yet still fires, as "other"
+
 
 def vocabulary(species: Species) -> Mapping[str, str]:
     return CAT_EVENTS if species is Species.CAT else DOG_EVENTS
 
 
 def event_types(species: Species) -> tuple[str, ...]:
-    return (*dict.fromkeys(vocabulary(species).values()), OTHER_EVENT)
+    """The types a camera offers: those of the names a poll asks for, and "other"."""
+    asked = {kind for name, kind in vocabulary(species).items() if name in LISTABLE_EVENT_NAMES}
+    return (*(kind for kind in dict.fromkeys(vocabulary(species).values()) if kind in asked), OTHER_EVENT)
 
 
 # Alert names a person reads (the switch's name placeholder); others are split at their capitals.
@@ -265,9 +263,12 @@ def parse_event(raw: Any) -> Event | None:
 
 
 def parse_event_page(body: Mapping[str, Any], key: str = "Events") -> EventPage:
-    """Tolerant: a missing or renamed list yields no events and one debug line, never an error."""
+    """Tolerant: a missing or renamed list yields no events and one debug line, never an error.
+    The list's key present with something else under it is no answer of this API: an error."""
     raw = body.get(key)
-    if not isinstance(raw, list):
+    if raw is not None and not isinstance(raw, list):
+        raise FurboUnreachable(f"Furbo's event list has {type(raw).__name__} under {key!r}, not a list")
+    if raw is None:
         _LOGGER.debug(
             "The Furbo event list carried no %r list; its fields: %s", key, ", ".join(sorted(body)) or "none"
         )
@@ -289,6 +290,23 @@ def parse_diaries(body: Mapping[str, Any]) -> list[Diary]:
         for item in raw
         if isinstance(item, Mapping) and _text(item, "DiaryDate")
     ]
+
+
+def parse_licenses(body: Mapping[str, Any]) -> set[str] | None:
+    """The devices with an active plan; None (and a debug line) when the answer has not the
+    license's shape: {DevicesLicense: {<Id>: [{SubscriptionStatus, …}, …]}}."""
+    licenses = body.get("DevicesLicense")
+    if not isinstance(licenses, Mapping) or not all(
+        isinstance(plans, list) and all(isinstance(plan, Mapping) for plan in plans)
+        for plans in licenses.values()
+    ):
+        _LOGGER.debug("Furbo's license answer could not be read; its fields: %s", ", ".join(sorted(body)))
+        return None
+    return {
+        str(device_id)
+        for device_id, plans in licenses.items()
+        if any(str(plan.get("SubscriptionStatus", "")).lower() == "active" for plan in plans)
+    }
 
 
 def activity_totals(body: Mapping[str, Any], day: str) -> int | None:
