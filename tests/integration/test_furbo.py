@@ -4,8 +4,9 @@ as its own process over real sockets; our own client, unmocked, reaches it throu
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -181,6 +182,12 @@ async def test_event_added_arrives_on_next_poll(
     event = state_of(hass, entity_id)
     assert event.attributes["event_type"] == "barking"
     assert event.attributes["caption"] == "barking at the mail"
+    assert event.attributes["furbo_type"] == "Barking"
+    # When Furbo saw it (an aware ISO time), as the cloud wrote it in the account's zone.
+    added = next(e for e in (await sim_state(hass, sim))["events"] if e["caption"] == "barking at the mail")
+    taken_at = datetime.fromisoformat(event.attributes["taken_at"])
+    assert taken_at.tzinfo is not None
+    assert taken_at.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M:%S") == added["local_time"]
     assert event.attributes["thumbnail"].startswith("/api/camera_hub/media/")
     assert "Signature" not in str(event.attributes)
 
