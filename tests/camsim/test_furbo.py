@@ -732,3 +732,55 @@ async def test_the_state_endpoint_addresses_an_account(
     assert thumb[:2] == b"\xff\xd8"
     assert unknown.value.code == 404
     assert two_accounts.state()["account_id"] == first.info["account_id"]  # `/` is the first account
+
+
+async def test_an_event_can_be_reported_under_other_types_and_is_still_listed_by_its_name(
+    cloud: Cloud,
+) -> None:
+    """ha-furbo's live sample: Types ["DogActivity"], a name the request vocabulary does not have."""
+    await cloud.login()
+    dog = cloud.sim.info["devices"][0]["id"]
+    added = cloud.sim.inject(
+        add_event={"device_id": dog, "name": "DogMoveAbove10Sec", "types": ["DogActivity"]}
+    )
+    newest = added["events"][-1]["id"]
+
+    asked = {"DeviceIds": [dog], "Limit": 200}
+    by_name = await cloud.authed(
+        "/furbo_event/v2/list", {**asked, "EventNames": ["DogMoveAbove10Sec"]}, base="event_handler"
+    )
+    other = await cloud.authed(
+        "/furbo_event/v2/list", {**asked, "EventNames": ["Barking"]}, base="event_handler"
+    )
+
+    assert next(e for e in by_name.body["Events"] if e["Id"] == newest)["Types"] == ["DogActivity"]
+    assert newest not in {e["Id"] for e in other.body["Events"]}
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        cloud.sim.inject(add_event={"device_id": dog, "name": "Barking", "types": "DogActivity"})
+    assert refused.value.code == 400
+
+
+async def test_an_alert_changed_in_the_app_is_what_the_cloud_answers(cloud: Cloud) -> None:
+    await cloud.login()
+    dog = cloud.sim.info["devices"][0]["id"]
+    cloud.sim.inject(set_alert={"device_id": dog, "name": "Barking", "value": "0"})
+
+    answer = await cloud.authed("/v5/device/alert-setting", {"DeviceId": dog})
+
+    assert answer.body["Barking"] == "0"
+    for wrong in ({"name": "Sneezing", "value": "0"}, {"name": "Barking", "value": "2"}):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            cloud.sim.inject(set_alert={"device_id": dog, **wrong})
+        assert refused.value.code == 400
+    cloud.sim.inject(set_alert={"device_id": dog, "name": "Barking", "value": "1"})
+
+
+async def test_the_state_lists_each_mobile_id_a_login_carried_once(cloud: Cloud) -> None:
+    cloud.sim.inject(mfa=False)
+    phone, other = str(uuid.uuid4()).upper(), str(uuid.uuid4()).upper()
+
+    await cloud.login(phone)
+    await cloud.login(phone)
+    await cloud.login(other)
+
+    assert cloud.sim.state()["mobile_ids"][-2:] == [phone, other]
