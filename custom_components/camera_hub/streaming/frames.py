@@ -152,6 +152,7 @@ class PacketSubscription:
         self._ready = asyncio.Event()
         if replay:
             self._ready.set()
+        self._deliver: Callable[[EncodedPacket], None] | None = None
         self.dropped = 0
 
     def push(self, packet: EncodedPacket) -> None:
@@ -163,6 +164,9 @@ class PacketSubscription:
                 self.dropped += 1
                 return
             self._waiting_for_keyframe = False
+        if self._deliver is not None:
+            self._deliver(packet)
+            return
         if len(self._queue) >= PACKET_QUEUE_MAX:
             self.dropped += len(self._queue)
             self._queue.clear()
@@ -173,6 +177,20 @@ class PacketSubscription:
                 return
         self._queue.append(packet)
         self._ready.set()
+
+    def hand_over(self, deliver: Callable[[EncodedPacket], None] | None) -> bool:
+        """From now on each packet goes to `deliver` in the callback that delivers it, unqueued.
+
+        Refused (False) while packets are queued, so none overtakes them; `None` stops it.
+        """
+        if deliver is not None and self._queue:
+            return False
+        self._deliver = deliver
+        return True
+
+    @property
+    def handed_over(self) -> bool:
+        return self._deliver is not None
 
     def resync(self) -> None:
         """The upstream session ended: what follows is a new chain, decodable from its first keyframe.

@@ -30,10 +30,8 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any
+from typing import Any, NoReturn
 
-import av
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
@@ -44,12 +42,12 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
-from .frames import FrameHub, PacketSubscription
+from .frames import EncodedPacket, FrameHub, PacketSubscription
+from .rtp_sender import Lane, Packetizer, SharedRtpSender
 
 _LOGGER = logging.getLogger(__name__)
 
 VIDEO_CLOCK = 90_000
-_TIME_BASE = Fraction(1, VIDEO_CLOCK)
 # A replayed GOP leaves at this rate: fast enough that a 2 s GOP at 2 Mbit/s is sent in 0.2 s, slow
 # enough not to flood a Wi-Fi link or a TURN relay with half a megabyte at once.
 REPLAY_BITS_PER_SECOND = 20_000_000
@@ -138,39 +136,69 @@ class IceServer:
 
 
 class HubVideoTrack(MediaStreamTrack):
-    """A video track that returns the hub's encoded packets (`av.Packet`) for aiortc to packetize."""
+    """A viewer's video: the hub's encoded packets, the cached GOP first (paced), then live.
+
+    Its sender (`SharedRtpSender`) streams it through a `Lane` (`stream_to`), never through `recv`.
+    """
 
     kind = "video"
 
-    def __init__(self, subscription: PacketSubscription) -> None:
+    def __init__(self, subscription: PacketSubscription, packetizer: Packetizer | None = None) -> None:
         super().__init__()
         self._subscription = subscription
+        self.packetizer = packetizer or Packetizer()
         self._origin = time.monotonic()
         self._last_pts = -1
         self._replay_clock: float | None = None
+        self._lane: Lane | None = None
         self.sent_packets = 0
         self.sent_bytes = 0
 
-    async def recv(self) -> av.Packet[Any]:  # aiortc sends pre-encoded packets as well as frames
+    @property
+    def live(self) -> bool:
+        """Caught up: packets go to the viewer as the hub delivers them, from no queue."""
+        return self._subscription.handed_over
+
+    async def recv(self) -> NoReturn:
+        raise MediaStreamError("a hub track is sent through its lane (stream_to), not read frame by frame")
+
+    async def stream_to(self, lane: Lane) -> None:
+        """Send what is queued from this loop, then hand the lane live packets as the hub delivers
+        them, until the viewer leaves (the lane ends)."""
+        self._lane = lane
         if self.readyState != "live":
             raise MediaStreamError
+        while not self._subscription.hand_over(lambda packet: self._send_live(lane, packet)):
+            encoded, timestamp = await self._next()
+            lane.send(encoded, timestamp)
+        await lane.ended
+
+    def stop(self) -> None:
+        self._subscription.hand_over(None)
+        if self._lane is not None:
+            self._lane.end()
+        super().stop()
+
+    def _send_live(self, lane: Lane, encoded: EncodedPacket) -> None:
+        lane.send_live(encoded, self._timestamp(encoded.arrived, len(encoded.data)))
+
+    async def _next(self) -> tuple[EncodedPacket, int]:
+        """The next packet and its RTP timestamp (90 kHz), a replayed one after its pacing wait."""
         encoded, replayed = await self._subscription.get()
         if replayed:
             await self._pace(len(encoded.data))
-            sent_at = time.monotonic()
-        else:
-            self._replay_clock = None
-            sent_at = encoded.arrived
+            return encoded, self._timestamp(time.monotonic(), len(encoded.data))
+        self._replay_clock = None
+        return encoded, self._timestamp(encoded.arrived, len(encoded.data))
+
+    def _timestamp(self, sent_at: float, size: int) -> int:
         # Timestamps follow the send clock for replayed packets and the arrival clock for live ones,
         # strictly increasing: the browser renders the catch-up quickly and then stays live.
         pts = max(round((sent_at - self._origin) * VIDEO_CLOCK), self._last_pts + 1)
         self._last_pts = pts
-        packet = av.Packet(encoded.data)
-        packet.pts = pts
-        packet.time_base = _TIME_BASE
         self.sent_packets += 1
-        self.sent_bytes += len(encoded.data)
-        return packet
+        self.sent_bytes += size
+        return pts
 
     async def _pace(self, size: int) -> None:
         now = time.monotonic()
@@ -211,6 +239,7 @@ class WebRtcServer:
         self._name = name
         self._max_sessions = max_sessions
         self._sessions: dict[str, _Session] = {}
+        self._packetizer = Packetizer()
         self._closing: set[asyncio.Task[None]] = set()
 
     @property
@@ -219,6 +248,13 @@ class WebRtcServer:
 
     def track(self, session_id: str) -> HubVideoTrack:
         return self._sessions[session_id].track
+
+    @property
+    def packetizer(self) -> Packetizer:
+        return self._packetizer
+
+    def peer_connection(self, session_id: str) -> RTCPeerConnection:
+        return self._sessions[session_id].pc
 
     def peer_connections(self) -> list[RTCPeerConnection]:
         return [session.pc for session in self._sessions.values()]
@@ -244,7 +280,7 @@ class WebRtcServer:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=_aiortc_ice_servers(servers)))
         subscription_cm = self._hub.packets(replay=self._replay_gop)
         subscription = await subscription_cm.__aenter__()
-        session = _Session(session_id, pc, HubVideoTrack(subscription))
+        session = _Session(session_id, pc, HubVideoTrack(subscription, self._packetizer))
         session.feeder = subscription_cm
         self._sessions[session_id] = session
         try:
@@ -269,6 +305,7 @@ class WebRtcServer:
 
         # Before setRemoteDescription: that is where aiortc picks the codec (else it answers VP8).
         transceiver = pc.addTransceiver(session.track, direction="sendonly")
+        SharedRtpSender.adopt(transceiver.sender)
         h264 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == "video/h264"]
         transceiver.setCodecPreferences(h264)
         try:
