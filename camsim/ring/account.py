@@ -181,8 +181,12 @@ class Account:
 
     # --- devices -------------------------------------------------------------------------------
 
-    def add_device(self, kind: str, description: str) -> dict[str, Any]:
+    def add_device(self, kind: str, description: str, subscribed: bool = True) -> dict[str, Any]:
+        """A device of `kind`; without a subscription (Ring Protect) Ring keeps no recordings of it."""
         device = catalog.make_device(self.ids.device(), kind, description, self.location_id)
+        if not subscribed:
+            device["features"] = {**device["features"], "show_recordings": False}
+            device["subscribed"] = device["subscribed_motions"] = False
         self.devices[device["id"]] = device
         if catalog.is_camera(kind):
             age = BATTERY_SNAPSHOT_AGE if catalog.is_battery(kind) else 60.0
@@ -408,7 +412,11 @@ class Account:
         if body.get("revoke_refresh_tokens"):
             self.refresh_tokens.clear()
         if (added := body.get("add_device")) is not None:
-            self.add_device(str(added.get("kind", "stickup_cam_v4")), str(added.get("description", "New")))
+            self.add_device(
+                str(added.get("kind", "stickup_cam_v4")),
+                str(added.get("description", "New")),
+                subscribed=bool(added.get("subscribed", True)),
+            )
         if (removed := body.get("remove_device")) is not None:
             self.remove_device(int(removed))
         if (quirks := body.get("quirks")) is not None:

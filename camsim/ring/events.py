@@ -36,6 +36,18 @@ class Events:
         self.account = account
         self.push = push
         self.malformed = False  # the next push lacks ding.id (the library's callback then raises)
+        # While Google holds pushes (an outage of delivery, the socket still up), they wait here and
+        # arrive late, as FCM stores messages for a device it cannot reach.
+        self.holding = False
+        self.held: list[tuple[str, dict[str, str]]] = []
+
+    async def hold(self, on: bool) -> int:
+        """Hold pushes from now on, or deliver the held ones (oldest first); returns how many went out."""
+        self.holding = on
+        if on:
+            return 0
+        held, self.held = self.held, []
+        return sum([await self._send(token, payload) for token, payload in held])
 
     async def trigger(self, kind: str, device_id: int, subtype: str = "") -> bool:
         """Record the event; push it when a client subscribed. Returns whether a push went out."""
@@ -59,9 +71,16 @@ class Events:
         if self.malformed:
             self.malformed = False
             del ding["id"]
-        delivered = bool(await self.push.push(token, push_payload(kind, device, ding)))
+        payload = push_payload(kind, device, ding)
+        if self.holding:
+            self.held.append((token, payload))
+            return False
+        return await self._send(token, payload)
+
+    async def _send(self, token: str, payload: dict[str, str]) -> bool:
+        delivered = bool(await self.push.push(token, payload))
         if delivered:
             self.account.counters["push_delivered"] += 1
         else:
-            _LOGGER.info("push for %s %s not delivered (no connected client)", kind, event.id)
+            _LOGGER.info("a push was not delivered (no connected client)")
         return delivered

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import re
@@ -144,6 +145,7 @@ class FcmService:
         self._delivered_to: Counter[str] = Counter()  # FCM token → pushes its client acknowledged
         self._server: asyncio.Server | None = None
         self._changed = asyncio.Condition()
+        self._closes_left = 0  # MCS sessions Google still ends with a Close stanza (`close_sessions`)
         self.checkins = 0
         self.registrations = 0
         self.logins = 0
@@ -351,6 +353,22 @@ class FcmService:
             stream.close()
         return len(dropped)
 
+    async def close_sessions(self, count: int) -> None:
+        """Google ends the next `count` MCS sessions with a Close stanza: every open one now, then each
+        new one right after its login. firebase-messaging gives up for good after three in a row."""
+        self._closes_left = count
+        for stream in list(self._logged_in.values()):
+            await self._close_if_due(stream)
+
+    async def _close_if_due(self, stream: McsStream) -> bool:
+        if self._closes_left <= 0:
+            return False
+        self._closes_left -= 1
+        with contextlib.suppress(OSError):
+            await stream.send(Close())
+        stream.close()
+        return True
+
     async def wait_until(self, condition: Callable[[], bool]) -> None:
         """Wait until `condition()` holds, checked on every change (callers bound it with a timeout)."""
         async with self._changed:
@@ -391,6 +409,8 @@ class FcmService:
         answer.last_stream_id_received = stream.received
         answer.server_timestamp = int(time.time() * 1000)
         await stream.send(answer)
+        if await self._close_if_due(stream):
+            return ""
         if previous := self._logged_in.get(android_id):
             previous.close()  # Google keeps one socket per device; the newer login wins.
         self._logged_in[android_id] = stream

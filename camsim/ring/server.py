@@ -47,18 +47,25 @@ class RingSim:
         # Google's side is shared; an account sees the sockets and acks of the tokens it subscribed.
         # delivered = acknowledged by the client, as Google counts it
         account.counters["push_delivered"] = self.push.delivered_to(account.push_tokens)
-        return account.state(self.push.connected(account.push_tokens))
+        state = account.state(self.push.connected(account.push_tokens))
+        state["push_held"] = len(self.events[account.number].held)
+        return state
 
     async def apply(self, account: Account, body: dict[str, Any]) -> None:
         account.apply_faults(body)
         account_events = self.events[account.number]
         if not body:
             account_events.malformed = False
+            await account_events.hold(False)
         if push := body.get("push"):
             if push.get("drop"):
                 self.push.drop_connections()  # Google's outage: every account's sockets
             if push.get("malformed"):
                 account_events.malformed = True
+            if "hold" in push:
+                await account_events.hold(bool(push["hold"]))
+            if (close := push.get("close")) is not None:
+                await self.push.close_sessions(int(close))  # Google's side: every account's sessions
         for kind in ("ding", "motion", "intercom_unlock"):
             if (event := body.get(kind)) is not None:
                 await account_events.trigger(kind, int(event["device_id"]), str(event.get("subtype", "")))

@@ -8,6 +8,7 @@ The one seam is firebase-messaging's MCS_HOST/MCS_PORT, taken from the cloud fil
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -51,9 +52,9 @@ def sim(module_sim: Sim, monkeypatch: pytest.MonkeyPatch) -> Sim:
     return module_sim
 
 
-async def wait_for(condition: Callable[[], Any], what: str) -> Any:
-    """Poll `condition` until truthy; fail after DEADLINE."""
-    deadline = time.monotonic() + DEADLINE
+async def wait_for(condition: Callable[[], Any], what: str, within: float = DEADLINE) -> Any:
+    """Poll `condition` until truthy; fail after `within` seconds."""
+    deadline = time.monotonic() + within
     while not (result := await asyncio.to_thread(condition)):
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
@@ -61,8 +62,9 @@ async def wait_for(condition: Callable[[], Any], what: str) -> Any:
     return result
 
 
-@pytest.fixture
-async def listening(sim: Sim) -> AsyncIterator[tuple[Ring, list[RingEvent]]]:
+@contextlib.asynccontextmanager
+async def _listener(sim: Sim) -> AsyncIterator[tuple[Ring, list[RingEvent], RingEventListener]]:
+    """The unmodified library's listener, logged in at ringsim's MCS socket."""
     async with cloud_session(sim.info["cloud_file"]) as session:
         auth = Auth("camsim-tests/1.0", hardware_id=str(uuid.uuid4()), http_client_session=session)
         await auth.async_fetch_token(sim.info["email"], sim.info["password"])
@@ -74,11 +76,17 @@ async def listening(sim: Sim) -> AsyncIterator[tuple[Ring, list[RingEvent]]]:
         assert await listener.start()
         try:
             await wait_for(lambda: sim.state()["counters"]["push_connections"] == 1, "the MCS login")
-            yield ring, received
+            yield ring, received, listener
         finally:
             await listener.stop()
             # stop() only cancels the client's tasks; they hang up on their way out.
             await wait_for(lambda: sim.state()["counters"]["push_connections"] == 0, "the client to hang up")
+
+
+@pytest.fixture
+async def listening(sim: Sim) -> AsyncIterator[tuple[Ring, list[RingEvent]]]:
+    async with _listener(sim) as (ring, received, _):
+        yield ring, received
 
 
 async def test_ding_and_person_motion_arrive_as_ring_events(
@@ -146,3 +154,36 @@ async def test_an_intercom_unlock_arrives_for_an_added_intercom(
         assert [(e.doorbot_id, e.kind) for e in received] == [(intercom["id"], "intercom_unlock")]
     finally:
         await asyncio.to_thread(sim.inject, remove_device=intercom["id"])
+
+
+async def test_held_pushes_arrive_late_once_released(
+    sim: Sim, listening: tuple[Ring, list[RingEvent]]
+) -> None:
+    """`push: {"hold": true}`: Google keeps pushes (the socket stays up); releasing delivers them."""
+    _, received = listening
+    doorbell = sim.info["devices"][0]["id"]
+    await asyncio.to_thread(sim.inject, push={"hold": True})
+    state = await asyncio.to_thread(sim.inject, ding={"device_id": doorbell})
+    assert state["push_held"] == 1
+    assert state["counters"]["push_connections"] == 1
+    assert not received
+
+    state = await asyncio.to_thread(sim.inject, push={"hold": False})
+    assert state["push_held"] == 0
+    await wait_for(lambda: received, "the held ding")
+    assert [e.kind for e in received] == ["ding"]
+
+
+async def test_three_closed_sessions_make_the_client_give_up_for_good(sim: Sim) -> None:
+    """`push: {"close": 3}`: Google ends the open session, then each new one right after its login;
+    firebase-messaging gives up after three in a row: its reading task ends, `started` stays True."""
+    async with _listener(sim) as (_, _, listener):
+        receiver = listener._receiver  # the library's FCM client, observed only
+        assert receiver is not None
+        reading = receiver.tasks[0]
+        await asyncio.to_thread(sim.inject, push={"close": 3})
+        # The client reconnects 3 s after each login: about 6 s to give up.
+        await wait_for(reading.done, "the reading task to end", within=30.0)
+        assert not receiver.do_listen
+        assert listener.started  # python-ring-doorbell #526: the listener does not notice
+        assert sim.state()["counters"]["push_connections"] == 0
