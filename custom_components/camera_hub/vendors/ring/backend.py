@@ -328,7 +328,9 @@ class RingBackend(WithoutCameraControls):
             return
         history.polled_at = now
         try:
-            entries = await self._account.async_call(lambda: self.device.async_history(limit=HISTORY_LIMIT))
+            entries = await self._account.async_call(
+                lambda: self.device.async_history(limit=HISTORY_LIMIT), kind=f"history {self.camera_id}"
+            )
         except Unreachable as err:
             # The device list answered: the camera's state stands; the history waits for the next poll.
             _LOGGER.debug("%s: history not read: %s", self.identity.name, err)
@@ -349,7 +351,12 @@ class RingBackend(WithoutCameraControls):
         for entry in reversed(fresh):
             if (event_type := _HISTORY_EVENT.get(str(entry.get("kind")))) is None:
                 continue
-            attributes: dict[str, Any] = {"id": str(entry["id"]), "source": "history"}
+            # `created` as a pushed event has it; `source` says it came late, from the history poll.
+            attributes: dict[str, Any] = {
+                "id": str(entry["id"]),
+                "created": _created_at(entry).isoformat(),
+                "source": "history",
+            }
             if subtype := (entry.get("cv_properties") or {}).get("detection_type") or entry.get("subtype"):
                 attributes["subtype"] = subtype
             self._emit(CameraEvent(type=event_type, attributes=attributes))
@@ -362,7 +369,9 @@ class RingBackend(WithoutCameraControls):
             return
         self._health_at = now
         try:
-            await self._account.async_run(self.device.async_update_health_data)
+            await self._account.async_run(
+                self.device.async_update_health_data, kind=f"health {self.camera_id}"
+            )
         except Unreachable as err:
             _LOGGER.debug("%s: health not read: %s", self.identity.name, err)
 
@@ -422,6 +431,7 @@ class RingBackend(WithoutCameraControls):
             "history_entries": len(self._history.entries),
             "push_state": self._account.push_state,
             "push_failures": self._account.push_failures,
+            "push_disconnects": self._account.push_disconnects,
         }
 
     async def async_retry_limited(self) -> bool:

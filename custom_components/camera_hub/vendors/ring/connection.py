@@ -52,6 +52,9 @@ from .events import RingPush
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
+# The kind (see RingAccount.async_call) of the account's own requests: session and device list.
+DEVICE_LIST = "device list"
+
 
 class CodeRequired(CameraHubError):
     """Ring sent a verification code and wants it: `channel` is "sms", "email", "totp" or "unknown"."""
@@ -143,8 +146,11 @@ class RingAccount:
         self._refreshed = refreshed
         self._fetched_at: datetime | None = None
         self._lock = asyncio.Lock()
-        self._backoff_until: datetime | None = None
-        self._backoff_step = 0
+        self._backoff_until: datetime | None = None  # no request of the account's polls before this
+        # 429s in a row per kind of request (the device list, one camera's history, …): a kind's wait
+        # grows with its own refusals; another kind answering (the device list while Ring refuses a
+        # history) does not shorten it.
+        self._backoff_steps: dict[str, int] = {}
         self.push: RingPush | None = None  # the push listener (events.py), once started
 
     @property
@@ -154,6 +160,10 @@ class RingAccount:
     @property
     def push_failures(self) -> int:
         return 0 if self.push is None else int(self.push.failures)
+
+    @property
+    def push_disconnects(self) -> int:
+        return 0 if self.push is None else int(self.push.disconnects)
 
     def reports(self, device_id: int) -> bool:
         return any(device_id in devices for devices in self.ring.devices_data.values())
@@ -180,18 +190,18 @@ class RingAccount:
             self._fetched_at = now
             self._refreshed()
 
-    async def async_run(self, call: Callable[[], Awaitable[object]]) -> bool:
+    async def async_run(self, call: Callable[[], Awaitable[object]], kind: str = DEVICE_LIST) -> bool:
         """A Ring request for its effect: False when Ring is rate limiting (see `async_call`)."""
-        done, _ = await self._async_attempt(call)
+        done, _ = await self._async_attempt(call, kind)
         return done
 
-    async def async_call(self, call: Callable[[], Awaitable[_T]]) -> _T | None:
-        """A Ring request: its value, or None while Ring is rate limiting (logged once); a refused
-        token raises AuthFailed, other failures Unreachable."""
-        done, value = await self._async_attempt(call)
+    async def async_call(self, call: Callable[[], Awaitable[_T]], kind: str = DEVICE_LIST) -> _T | None:
+        """A Ring request of `kind` (whose 429s back it off): its value, or None while Ring is rate
+        limiting (logged once); a refused token raises AuthFailed, other failures Unreachable."""
+        done, value = await self._async_attempt(call, kind)
         return value if done else None
 
-    async def _async_attempt(self, call: Callable[[], Awaitable[_T]]) -> tuple[bool, _T | None]:
+    async def _async_attempt(self, call: Callable[[], Awaitable[_T]], kind: str) -> tuple[bool, _T | None]:
         try:
             try:
                 value = await call()
@@ -206,24 +216,25 @@ class RingAccount:
             raise AuthFailed(CREDENTIAL_TOKEN) from err
         except RingError as err:
             if _status_of(err) == 429:
-                self._back_off()
+                self._back_off(kind)
                 return False, None
             raise Unreachable(f"Ring request failed ({_status_of(err) or type(err).__name__})") from err
         except (ClientError, TimeoutError) as err:
             raise Unreachable("Ring did not answer") from err
         except MALFORMED_ANSWER as err:
             raise Unreachable(f"Ring's answer is not what its API sends ({type(err).__name__})") from err
-        if self._backoff_step:
+        if self._backoff_steps.pop(kind, 0) and not self._backoff_steps:
             _LOGGER.info("Ring answers again after rate limiting")
-            self._backoff_step = 0
         return True, value
 
-    def _back_off(self) -> None:
-        delay = min(BACKOFF_FIRST * (2**self._backoff_step), BACKOFF_MAX)
-        if self._backoff_step == 0:
+    def _back_off(self, kind: str) -> None:
+        step = self._backoff_steps.get(kind, 0)
+        delay = min(BACKOFF_FIRST * (2**step), BACKOFF_MAX)
+        if not self._backoff_steps:
             _LOGGER.warning("Ring is rate limiting this account; asking again after %s", delay)
-        self._backoff_step += 1
-        self._backoff_until = dt_util.utcnow() + delay
+        self._backoff_steps[kind] = step + 1
+        until = dt_util.utcnow() + delay
+        self._backoff_until = until if self._backoff_until is None else max(until, self._backoff_until)
 
     async def async_download(self, url: str) -> bytes:
         """A recording's bytes from its (signed) link; the link never reaches a log or an error."""

@@ -103,8 +103,14 @@ class RingPush:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._state = STATE_STOPPED
-        self.failures = 0  # failed starts and lost connections since it was last connected
+        self._failures = 0  # failed starts and lost connections since it was last seen connected
         self.disconnects = 0  # connections lost or receivers died, ever (diagnostics)
+
+    @property
+    def failures(self) -> int:
+        """Failed starts and lost connections in a row; none while connected (the watch only samples
+        the receiver every second, and a repair issue must not outlive the outage by that second)."""
+        return 0 if self.state == STATE_CONNECTED else self._failures
 
     @property
     def state(self) -> str:
@@ -150,12 +156,12 @@ class RingPush:
                 await self._dispose(listener)
             if self._stopping:
                 return
-            self.failures += 1
+            self._failures += 1
             self.disconnects += 1
             self._state = STATE_FAILED
-            delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (self.failures - 1))
+            delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (self._failures - 1))
             _LOGGER.info(
-                "Ring push channel down (%d failures in a row); retrying in %.0f s", self.failures, delay
+                "Ring push channel down (%d failures in a row); retrying in %.0f s", self._failures, delay
             )
             await asyncio.sleep(delay)
 
@@ -192,9 +198,9 @@ class RingPush:
         while not reading.done() and receiver.do_listen:
             now_connected = receiver.is_started()
             if now_connected and not connected:
-                self.failures = 0
+                self._failures = 0
             elif connected and not now_connected:
-                self.failures += 1
+                self._failures += 1
                 self.disconnects += 1
             connected = now_connected
             await asyncio.wait({reading}, timeout=WATCH_INTERVAL)

@@ -1,0 +1,363 @@
+"""Ring when things go wrong, through the real core and the unmodified ring-doorbell against ringsim:
+a push outage filled by the history (and no duplicate when the late push arrives), a push receiver
+that gives up for good replaced by our watchdog, the push channel's diagnostic sensor, the flow's
+"too many codes" and a reauth through the code step, the history's pace and its 429 backoff, and the
+small things (no media without a subscription, the siren switched off).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import media_source
+from homeassistant.components.media_player.errors import BrowseError
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.setup import async_setup_component
+
+from custom_components.camera_hub.const import DOMAIN
+from custom_components.camera_hub.vendors.ring.const import PUSH_STATES
+
+from .conftest import state_of
+from .ring_fixtures import RING_LIBRARY_WARNINGS, RingSim, StartRing, add_ring_account, start_ring_flow
+from .test_ring import backends, entity_id, next_poll, ring_id, submit
+from .test_ring_events import event_entity, fired
+
+pytestmark = [pytest.mark.usefixtures("socket_enabled"), RING_LIBRARY_WARNINGS]
+
+WAIT = 60.0  # the watchdog's path: three reconnects of the library (3 s apart), our 5 s backoff
+ASK_EVERY = 0.1
+SUBSCRIPTION_PATH = "/clients_api/device"
+
+
+async def until(hass: HomeAssistant, condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Ask `condition` until it holds (another process's state, or a poll of ours), within WAIT. The
+    pause between asks is the executor's: under the frozen clock the loop's own timers never fire."""
+    for _ in range(round(WAIT / ASK_EVERY)):
+        if await condition():
+            return
+        await hass.async_add_executor_job(time.sleep, ASK_EVERY)
+    raise AssertionError(f"never: {what}")
+
+
+async def until_connected(hass: HomeAssistant, sim: RingSim) -> None:
+    async def connected() -> bool:
+        return int((await sim.state(hass))["counters"]["push_connections"]) == 1
+
+    await until(hass, connected, "the push listener logged in at ringsim")
+
+
+def record_states(hass: HomeAssistant, entity: str) -> list[State]:
+    """Every state the entity takes from now on (an event entity: one per firing)."""
+    states: list[State] = []
+
+    @callback
+    def changed(event: Event[EventStateChangedData]) -> None:
+        if (new := event.data["new_state"]) is not None:
+            states.append(new)
+
+    async_track_state_change_event(hass, [entity], changed)
+    return states
+
+
+async def subscriptions(hass: HomeAssistant, sim: RingSim) -> list[int]:
+    """The statuses of the listener's push subscriptions at Ring (PATCH /clients_api/device)."""
+    return [r["status"] for r in await sim.requests(hass, SUBSCRIPTION_PATH) if r["method"] == "PATCH"]
+
+
+# --- 1. the history fills a push outage ------------------------------------------------------------
+
+
+async def test_a_ding_during_a_push_outage_comes_from_history_once_and_the_late_push_is_no_duplicate(
+    hass: HomeAssistant, ringsim: StartRing, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await ringsim("--devices", "doorbell")
+    await add_ring_account(hass, sim)
+    await until_connected(hass, sim)
+    doorbell = sim.device("doorbell")
+    ding = event_entity(hass, sim, "ding")
+    fires = record_states(hass, ding)
+
+    # Google holds pushes (the socket stays up): the ding waits at Google, not at us.
+    await sim.inject(hass, push={"hold": True})
+    state = await sim.inject(hass, ding={"device_id": doorbell["id"]})
+    assert state["push_held"] == 1
+    await next_poll(hass, freezer)
+
+    assert len(fires) == 1
+    assert fires[0].attributes["event_type"] == "ring"
+    assert fires[0].attributes["source"] == "history"
+    assert datetime.fromisoformat(fires[0].attributes["created"])
+    ding_id = fires[0].attributes["id"]
+
+    # Push delivery comes back with the held ding; the listener acknowledges it and drops it.
+    delivered = (await sim.state(hass))["counters"]["push_delivered"]
+    await sim.inject(hass, push={"hold": False})
+    await until(
+        hass, lambda: _counter_above(hass, sim, "push_delivered", delivered), "the late push acknowledged"
+    )
+    await hass.async_block_till_done()
+    await next_poll(hass, freezer)
+
+    assert len(fires) == 1, [f.attributes for f in fires]
+    assert state_of(hass, ding).attributes["id"] == ding_id
+
+    # And push delivers the next ding itself, in real time.
+    await sim.inject(hass, ding={"device_id": doorbell["id"]})
+
+    async def pushed() -> bool:
+        return len(fires) == 2
+
+    await until(hass, pushed, "the next ding pushed")
+    assert "source" not in fires[1].attributes
+    assert fires[1].attributes["id"] != ding_id
+
+
+async def _counter_above(hass: HomeAssistant, sim: RingSim, name: str, value: int) -> bool:
+    return int((await sim.state(hass))["counters"][name]) > value
+
+
+# --- 2. the watchdog replaces a receiver that gave up ----------------------------------------------
+
+
+async def test_a_receiver_that_gives_up_for_good_is_replaced_and_a_later_ding_arrives(
+    hass: HomeAssistant, ringsim: StartRing
+) -> None:
+    """Google ends the MCS session three times in a row: firebase-messaging stops its reading task for
+    good (its `started` stays True, python-ring-doorbell #526). The watchdog starts a new listener."""
+    sim = await ringsim("--devices", "doorbell")
+    entry = await add_ring_account(hass, sim)
+    await until_connected(hass, sim)
+    assert await subscriptions(hass, sim) == [204]
+    backend = backends(entry)[ring_id(sim.device("doorbell"))]
+
+    await sim.inject(hass, push={"close": 3})
+
+    async def failing() -> bool:
+        return int(backend.diagnostics()["push_failures"]) >= 1
+
+    await until(hass, failing, "the lost receiver counted as a failure")
+    assert backend.diagnostics()["push_state"] in ("connecting", "failed")
+
+    async def subscribed_again() -> bool:
+        return await subscriptions(hass, sim) == [204, 204]
+
+    await until(hass, subscribed_again, "a second listener subscribed at Ring")
+    await until_connected(hass, sim)
+
+    ding = event_entity(hass, sim, "ding")
+    state = await fired(hass, ding, sim.inject(hass, ding={"device_id": sim.device("doorbell")["id"]}))
+    assert state.attributes["event_type"] == "ring"
+    diagnostics = backend.diagnostics()
+    assert diagnostics["push_state"] == "connected"
+    assert diagnostics["push_failures"] == 0  # connected again: the run of failures is over
+    assert diagnostics["push_disconnects"] >= 1
+
+
+# --- 3. the push channel's diagnostic sensor ---------------------------------------------------------
+
+
+async def test_the_push_sensor_is_a_diagnostic_enum_that_follows_the_channel(
+    hass: HomeAssistant, ringsim: StartRing, entity_registry: er.EntityRegistry
+) -> None:
+    sim = await ringsim("--devices", "doorbell")
+    # Ring keeps the first subscription waiting, then refuses it; the second one is accepted.
+    await sim.inject(
+        hass,
+        stall={"path": SUBSCRIPTION_PATH, "count": 1, "seconds": 3},
+        fail={"path": SUBSCRIPTION_PATH, "count": 1, "status": 503},
+    )
+    entry = await add_ring_account(hass, sim)
+    camera_id = ring_id(sim.device("doorbell"))
+    push = entity_id(entity_registry, "sensor", f"{camera_id}_push")
+    registered = entity_registry.async_get(push)
+    assert registered is not None
+    assert registered.entity_category is EntityCategory.DIAGNOSTIC
+    assert state_of(hass, push).attributes["options"] == list(PUSH_STATES)
+    assert state_of(hass, push).attributes["device_class"] == "enum"
+    coordinator = entry.runtime_data.cameras[camera_id].coordinator
+
+    async def sensor_says(expected: str) -> None:
+        async def reads() -> bool:
+            await coordinator.async_refresh()  # the sensor shows the camera's batched state read
+            return state_of(hass, push).state == expected
+
+        await until(hass, reads, f"{push} is {expected}")
+
+    await sensor_says("connecting")
+    await sensor_says("failed")
+    await sensor_says("connected")
+    assert await subscriptions(hass, sim) == [503, 204]
+
+
+async def test_the_push_sensor_says_connected_after_setup(
+    hass: HomeAssistant,
+    ringsim: StartRing,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    sim = await ringsim("--devices", "doorbell")
+    await add_ring_account(hass, sim)
+    await until_connected(hass, sim)
+    await next_poll(hass, freezer)
+    push = entity_id(entity_registry, "sensor", f"{ring_id(sim.device('doorbell'))}_push")
+    assert state_of(hass, push).state == "connected"
+
+
+# --- 4. the flow: too many codes, reauth through the code step -----------------------------------
+
+
+async def test_too_many_codes_is_its_own_error(hass: HomeAssistant, ringsim: StartRing) -> None:
+    """Ring sends about ten codes in ten minutes; then its answer (429, "too many requests from
+    dependency service") is shown as such, not as a wrong password or an outage."""
+    sim = await ringsim("--two-factor", "sms")
+    for _ in range(10):
+        flow = await start_ring_flow(hass)
+        flow = await submit(hass, flow, {"email": sim.email, "password": sim.password})
+        assert flow["step_id"] == "ring_2fa_sms"
+        hass.config_entries.flow.async_abort(flow["flow_id"])
+    assert (await sim.state(hass))["counters"]["codes_sent"] == 10
+
+    flow = await start_ring_flow(hass)
+    flow = await submit(hass, flow, {"email": sim.email, "password": sim.password})
+
+    assert flow["type"] is FlowResultType.FORM
+    assert flow["step_id"] == "ring"
+    assert flow["errors"] == {"base": "too_many_codes"}
+    assert (await sim.state(hass))["counters"]["codes_sent"] == 10
+
+
+async def test_reauth_passes_the_code_step(
+    hass: HomeAssistant, ringsim: StartRing, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await ringsim("--two-factor", "email", "--devices", "doorbell")
+    entry = await add_ring_account(hass, sim)
+    refused = dict(entry.data["token"])
+    await sim.inject(hass, expire_access_tokens=True, revoke_refresh_tokens=True)
+    await next_poll(hass, freezer)
+    flow = dict(
+        next(
+            f
+            for f in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+            if f["context"]["source"] == SOURCE_REAUTH
+        )
+    )
+    assert flow["step_id"] == "ring_reauth_confirm"
+
+    flow = await submit(hass, flow, {"password": sim.password})
+    assert flow["type"] is FlowResultType.FORM
+    assert flow["step_id"] == "ring_2fa_email"
+    code = (await sim.state(hass))["last_code"]
+    flow = await submit(hass, flow, {"code": code})
+
+    assert flow["type"] is FlowResultType.ABORT
+    assert flow["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data["token"]["refresh_token"] != refused["refresh_token"]
+    assert code not in str(dict(entry.data))
+
+
+# --- 6. the history's pace and its 429 backoff -------------------------------------------------------
+
+
+async def test_history_is_asked_at_most_once_a_minute_and_backs_off_on_429(
+    hass: HomeAssistant, ringsim: StartRing, freezer: FrozenDateTimeFactory
+) -> None:
+    sim = await ringsim("--devices", "doorbell")
+    entry = await add_ring_account(hass, sim)
+    camera_id = ring_id(sim.device("doorbell"))
+    history = f"/clients_api/doorbots/{sim.device('doorbell')['id']}/history"
+
+    async def asked() -> int:
+        return len(await sim.requests(hass, history))
+
+    # Extra state reads within the minute (a switch, a refresh asked for) ask Ring no history.
+    at_setup = await asked()
+    assert at_setup == 1
+    for _ in range(3):
+        await entry.runtime_data.cameras[camera_id].coordinator.async_refresh()
+    assert await asked() == at_setup
+    for _ in range(5):
+        await next_poll(hass, freezer)
+    assert await asked() == at_setup + 5
+
+    await sim.inject(hass, fail={"status": 429, "count": 1000, "path": history})
+    before = await asked()
+    for _ in range(10):
+        await next_poll(hass, freezer)
+    refused = await asked() - before
+    # Every poll would be 10; waiting 1, 2, 4, 8 minutes asks 4 times in 10 minutes.
+    assert 3 <= refused <= 5, refused
+    assert entry.state is ConfigEntryState.LOADED
+
+    await sim.inject(hass)  # {}: Ring answers again
+    for _ in range(10):
+        await next_poll(hass, freezer)
+    assert (await sim.requests(hass, history))[-1]["status"] == 200
+
+
+# --- 7. small things ---------------------------------------------------------------------------------
+
+
+async def test_a_camera_without_subscription_has_no_media(hass: HomeAssistant, ringsim: StartRing) -> None:
+    sim = await ringsim("--devices", "doorbell")
+    state = await sim.inject(
+        hass, add_device={"kind": "stickup_cam_v4", "description": "Shed", "subscribed": False}
+    )
+    shed = next(d for d in state["devices"] if d["description"] == "Shed")
+    entry = await add_ring_account(hass, sim)
+    assert await async_setup_component(hass, "media_source", {})
+    assert backends(entry)[ring_id(shed)].media() is None
+    assert backends(entry)[ring_id(sim.device("doorbell"))].media() is not None
+
+    root = await media_source.async_browse_media(hass, f"media-source://{DOMAIN}")
+
+    titles = [child.title for child in root.children or []]
+    assert "Shed" not in titles
+    assert sim.device("doorbell")["description"] in titles
+    with pytest.raises(BrowseError):
+        await media_source.async_browse_media(
+            hass, f"media-source://{DOMAIN}/{entry.entry_id}|{_b64(ring_id(shed))}"
+        )
+
+
+def _b64(text: str) -> str:
+    """A camera id as the media source's content ids carry it."""
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+async def test_the_siren_switches_off(
+    hass: HomeAssistant, ringsim: StartRing, entity_registry: er.EntityRegistry
+) -> None:
+    sim = await ringsim("--devices", "floodlight")
+    await add_ring_account(hass, sim)
+    floodlight = sim.device("floodlight")
+    siren = entity_id(entity_registry, "switch", f"{ring_id(floodlight)}_siren")
+
+    def seconds_left(state: dict[str, Any]) -> int:
+        device = next(d for d in state["devices"] if d["id"] == floodlight["id"])
+        return int(device["siren_status"]["seconds_remaining"])
+
+    await hass.services.async_call("switch", "turn_on", {"entity_id": siren}, blocking=True)
+    await hass.async_block_till_done()
+    assert seconds_left(await sim.state(hass)) > 0
+    assert state_of(hass, siren).state == STATE_ON
+
+    await hass.services.async_call("switch", "turn_off", {"entity_id": siren}, blocking=True)
+    await hass.async_block_till_done()
+
+    assert seconds_left(await sim.state(hass)) == 0
+    assert state_of(hass, siren).state == STATE_OFF
+    offs = await sim.requests(hass, f"/clients_api/doorbots/{floodlight['id']}/siren_off")
+    assert [r["status"] for r in offs] == [200]
