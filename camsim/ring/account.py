@@ -139,6 +139,8 @@ class Account:
     malform: Fault | None = None
     answer_direction: str | None = None
     close_quirk: dict[str, Any] | None = None
+    # Ring ends a live view that was not pinged for this many seconds (close code 6); None: never.
+    ping_timeout: float | None = None
     # The browser's trickled candidates each live view received: (m-line index, candidate), newest last.
     candidates: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_CAP))
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=REQUEST_LOG_CAP))
@@ -154,6 +156,7 @@ class Account:
                 "push_connections",
                 "push_delivered",
                 "snapshots_taken",
+                "pings",  # live-view keep-alive pings received
                 "requests_stalled",  # counted as they arrive: a stalled request is logged only if it ends
             ),
             0,
@@ -377,7 +380,11 @@ class Account:
             "last_code": self.last_code,
             "push_subscribed": self.push_token is not None,
             "two_factor": self.two_factor,
-            "quirks": {"answer_direction": self.answer_direction, "close": self.close_quirk},
+            "quirks": {
+                "answer_direction": self.answer_direction,
+                "close": self.close_quirk,
+                "ping_timeout": self.ping_timeout,
+            },
             "candidates": [list(candidate) for candidate in self.candidates],
             "requests": list(self.requests),
         }
@@ -386,7 +393,7 @@ class Account:
         """The parts of a state POST that only change this account (events and push are server.py's)."""
         if not body:
             self.fail = self.stall = self.malform = None
-            self.answer_direction = self.close_quirk = None
+            self.answer_direction = self.close_quirk = self.ping_timeout = None
         if fail := body.get("fail"):
             self.fail = Fault(
                 count=int(fail.get("count", 1)),
@@ -429,6 +436,11 @@ class Account:
     def _apply_quirks(self, quirks: dict[str, Any]) -> None:
         if "answer_direction" in quirks:
             self.answer_direction = quirks["answer_direction"]
+        if "ping_timeout" in quirks:
+            timeout = quirks["ping_timeout"]
+            if timeout is not None and float(timeout) <= 0:
+                raise ValueError("ping_timeout is a number of seconds above 0, or null")
+            self.ping_timeout = None if timeout is None else float(timeout)
         if "close" in quirks:
             close = quirks["close"]
             if close is not None and int(close.get("code", 0)) not in (0, 5, 6):

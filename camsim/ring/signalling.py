@@ -9,7 +9,8 @@ trickled `ice`, then `notification camera_connected`. `ping` gets `pong`, `activ
 Quirks switched on through the state endpoint: `answer_direction` rewrites every m-line's direction in
 the answer (Ring really answers `a=sendrecv` to recvonly offers), `close` sends Ring's `close` message
 with code 0, 5 or 6 some seconds after the answer (or, with `how`, drops the socket without a word or
-sends a message missing its body). The client's trickled candidates are kept in the state's `candidates`.
+sends a message missing its body), `ping_timeout` ends a live view not pinged for that many seconds
+with code 6, as Ring does. The client's trickled candidates are kept in the state's `candidates`.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class LiveSession:
         self.session_id = ""
         self.pc: RTCPeerConnection | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._pinged = asyncio.Event()
 
     async def send(self, method: str, body: dict[str, Any]) -> None:
         if self.ws.closed:
@@ -106,6 +108,8 @@ class LiveSession:
         elif method == "ice":
             await self.remote_candidate(body)
         elif method == "ping":
+            self._pinged.set()
+            self.account.counters["pings"] += 1
             await self.send("pong", {})
         elif method == "activate_session":
             await self.send("camera_started", {})
@@ -147,6 +151,8 @@ class LiveSession:
         await self.send("notification", {"is_ok": True, "text": "camera_connected"})
         if quirk := self.account.close_quirk:
             self._spawn(self._close_later(int(quirk["code"]), float(quirk["after"]), str(quirk["how"])))
+        if (timeout := self.account.ping_timeout) is not None:
+            self._spawn(self._close_unless_pinged(timeout))
 
     async def remote_candidate(self, body: dict[str, Any]) -> None:
         text = str(body.get("ice") or "").removeprefix("candidate:")
@@ -169,6 +175,17 @@ class LiveSession:
             await self.ws.send_str(json.dumps({"method": "ice", "dialog_id": self.dialog_id}))
         else:
             await self.close(code, CLOSE_TEXTS[code])
+
+    async def _close_unless_pinged(self, idle_for: float) -> None:
+        """Ring's keep-alive: a live view without a ping for `idle_for` seconds ends with code 6."""
+        while True:
+            self._pinged.clear()
+            try:
+                async with asyncio.timeout(idle_for):
+                    await self._pinged.wait()
+            except TimeoutError:
+                await self.close(6, CLOSE_TEXTS[6])
+                return
 
     async def close(self, code: int, text: str) -> None:
         """Ring's `close` message, then the socket."""

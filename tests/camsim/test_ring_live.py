@@ -275,3 +275,21 @@ async def test_an_offer_that_cannot_be_answered_is_closed_with_code_0(sim: Sim, 
                 assert message["body"]["reason"]["code"] == 0
     assert methods == ["session_created", "close"]
     await wait_for(lambda: sim.state()["counters"]["live_sessions_open"] == 0, "the session to end")
+
+
+async def test_a_live_view_nobody_pings_is_closed_with_code_6(sim: Sim, ring: Ring) -> None:
+    """The `ping_timeout` quirk: Ring ends a live view not pinged for that long (code 6)."""
+    pings = sim.inject(quirks={"ping_timeout": 1})["counters"]["pings"]
+    pc = browser_offer_peer()
+    methods: list[str] = []
+    try:
+        async with asyncio.timeout(DEADLINE):
+            async for message in signalling_session(ring, await offer_of(pc), ring.devices().doorbots[0].id):
+                methods.append(message["method"])
+                if message["method"] == "close":
+                    assert message["body"]["reason"] == {"code": 6, "text": "Timeout waiting for ping"}
+    finally:
+        await pc.close()
+    assert methods[-1] == "close"
+    assert sim.state()["counters"]["pings"] == pings
+    await wait_for(lambda: sim.state()["counters"]["live_sessions_open"] == 0, "the session to end")
