@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import media_source
+from homeassistant.components.camera import async_get_image
 from homeassistant.components.media_player.errors import BrowseError
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
@@ -24,14 +25,18 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.camera_hub.const import DOMAIN
+from camsim import timestamp
+from custom_components.camera_hub.const import CONF_SNAPSHOT_MAX_AGE, DOMAIN
 from custom_components.camera_hub.vendors.ring.const import PUSH_STATES
+from scripts.lib.webrtc_client import WebRtcViewer
 
 from .conftest import state_of
 from .ring_fixtures import RING_LIBRARY_WARNINGS, RingSim, StartRing, add_ring_account, start_ring_flow
 from .test_ring import backends, entity_id, next_poll, ring_id, submit
 from .test_ring_events import event_entity, fired
+from .test_ring_live import camera_entity, offer, sessions_open
 
 pytestmark = [pytest.mark.usefixtures("socket_enabled"), RING_LIBRARY_WARNINGS]
 
@@ -361,3 +366,68 @@ async def test_the_siren_switches_off(
     assert state_of(hass, siren).state == STATE_OFF
     offs = await sim.requests(hass, f"/clients_api/doorbots/{floodlight['id']}/siren_off")
     assert [r["status"] for r in offs] == [200]
+
+
+async def test_a_wired_snapshot_serves_30_s_whatever_a_shorter_freshness_says(
+    hass: HomeAssistant, ringsim: StartRing, entity_registry: er.EntityRegistry
+) -> None:
+    """As the README says: "Snapshot freshness" 0 asks the backend on every image, and Ring is still
+    asked for a new snapshot at most every 30 s (each costs four requests and wakes the camera)."""
+    sim = await ringsim("--devices", "doorbell")
+    entry = await add_ring_account(hass, sim)
+    hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_SNAPSHOT_MAX_AGE: 0})
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    camera = entity_id(entity_registry, "camera", f"{ring_id(sim.device('doorbell'))}_hd")
+    first = await async_get_image(hass, camera)
+    taken = state_of(hass, camera).attributes["picture_taken_at"]
+    asked = len(await sim.requests(hass, "/clients_api/snapshots/"))
+
+    second = await async_get_image(hass, camera)
+
+    assert second.content == first.content
+    assert state_of(hass, camera).attributes["picture_taken_at"] == taken
+    assert len(await sim.requests(hass, "/clients_api/snapshots/")) == asked
+
+
+# --- 5. live-view keep-alive ---------------------------------------------------------------------------
+
+# Ring ends a live view not pinged for this long (code 6); the library pings every 5 s.
+PING_TIMEOUT = 7.0
+
+
+@pytest.mark.usefixtures("real_network_adapters")  # the viewer's ICE needs this host's addresses
+async def test_a_live_view_held_past_rings_ping_timeout_stays_open(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, ringsim: StartRing
+) -> None:
+    sim = await ringsim("--devices", "doorbell")
+    await add_ring_account(hass, sim)
+    pings_before = int((await sim.inject(hass, quirks={"ping_timeout": PING_TIMEOUT}))["counters"]["pings"])
+    camera = camera_entity(hass, sim)
+    ws = await hass_ws_client(hass)
+    viewer = WebRtcViewer()
+    try:
+        _, _, event = await offer(ws, viewer, camera)
+        assert event["type"] == "answer", event
+        await viewer.accept(event["answer"])
+        await viewer.next_frame(within=WAIT)
+
+        async def pinged_past_the_timeout() -> bool:
+            # The second ping comes ~10 s after the answer: past the 7 s Ring would wait for the first.
+            return int((await sim.state(hass))["counters"]["pings"]) - pings_before >= 2
+
+        await until(hass, pinged_past_the_timeout, "two keep-alive pings")
+        assert await sessions_open(hass, sim) == 1
+        assert await a_current_frame(viewer), "the live view went stale"
+    finally:
+        await viewer.close()
+
+
+async def a_current_frame(viewer: WebRtcViewer) -> bool:
+    """Whether the viewer gets a frame of ringsim's clock from the last 5 s, reading past the frames
+    that queued up while the test waited (aiortc keeps every decoded frame; ~30 a second)."""
+    for _ in range(round(WAIT * 30)):
+        frame = await viewer.next_frame(within=WAIT)
+        if time.time() * 1000 - timestamp.read(frame) < 5000:
+            return True
+    return False
