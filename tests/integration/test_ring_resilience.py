@@ -222,7 +222,9 @@ async def test_the_push_sensor_says_connected_after_setup(
 # --- 4. the flow: too many codes, reauth through the code step -----------------------------------
 
 
-async def test_too_many_codes_is_its_own_error(hass: HomeAssistant, ringsim: StartRing) -> None:
+async def test_too_many_codes_is_its_own_error(
+    hass: HomeAssistant, ringsim: StartRing, caplog: pytest.LogCaptureFixture
+) -> None:
     """Ring sends about ten codes in ten minutes; then its answer (429, "too many requests from
     dependency service") is shown as such, not as a wrong password or an outage."""
     sim = await ringsim("--two-factor", "sms")
@@ -240,10 +242,14 @@ async def test_too_many_codes_is_its_own_error(hass: HomeAssistant, ringsim: Sta
     assert flow["step_id"] == "ring"
     assert flow["errors"] == {"base": "too_many_codes"}
     assert (await sim.state(hass))["counters"]["codes_sent"] == 10
+    assert sim.password not in caplog.text
 
 
 async def test_reauth_passes_the_code_step(
-    hass: HomeAssistant, ringsim: StartRing, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    ringsim: StartRing,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     sim = await ringsim("--two-factor", "email", "--devices", "doorbell")
     entry = await add_ring_account(hass, sim)
@@ -271,37 +277,42 @@ async def test_reauth_passes_the_code_step(
     assert entry.state is ConfigEntryState.LOADED
     assert entry.data["token"]["refresh_token"] != refused["refresh_token"]
     assert code not in str(dict(entry.data))
+    # (Not the six-digit code: any run of digits in the log could match it by chance.)
+    for secret in (sim.password, refused["refresh_token"], entry.data["token"]["access_token"]):
+        assert secret not in caplog.text
 
 
 # --- 6. the history's pace and its 429 backoff -------------------------------------------------------
 
 
-async def test_history_is_asked_at_most_once_a_minute_and_backs_off_on_429(
+async def test_history_is_asked_at_most_once_a_minute_per_camera_and_backs_off_on_429(
     hass: HomeAssistant, ringsim: StartRing, freezer: FrozenDateTimeFactory
 ) -> None:
-    sim = await ringsim("--devices", "doorbell")
+    sim = await ringsim("--devices", "doorbell,floodlight,battery")
     entry = await add_ring_account(hass, sim)
-    camera_id = ring_id(sim.device("doorbell"))
-    history = f"/clients_api/doorbots/{sim.device('doorbell')['id']}/history"
+    cameras = [sim.device(preset) for preset in ("doorbell", "floodlight", "battery")]
 
-    async def asked() -> int:
-        return len(await sim.requests(hass, history))
+    async def asked() -> list[int]:
+        """History requests so far, per camera."""
+        requests = await sim.requests(hass, "/clients_api/doorbots/")
+        return [sum(r["path"] == _history(c) for r in requests) for c in cameras]
 
     # Extra state reads within the minute (a switch, a refresh asked for) ask Ring no history.
-    at_setup = await asked()
-    assert at_setup == 1
-    for _ in range(3):
-        await entry.runtime_data.cameras[camera_id].coordinator.async_refresh()
-    assert await asked() == at_setup
+    assert await asked() == [1, 1, 1]
+    for camera in entry.runtime_data.cameras.values():
+        await camera.coordinator.async_refresh()
+        await camera.coordinator.async_refresh()
+    assert await asked() == [1, 1, 1]
     for _ in range(5):
         await next_poll(hass, freezer)
-    assert await asked() == at_setup + 5
+    assert await asked() == [6, 6, 6]  # one a minute each
 
-    await sim.inject(hass, fail={"status": 429, "count": 1000, "path": history})
-    before = await asked()
+    doorbell = _history(cameras[0])
+    await sim.inject(hass, fail={"status": 429, "count": 1000, "path": doorbell})
+    before = (await asked())[0]
     for _ in range(10):
         await next_poll(hass, freezer)
-    refused = await asked() - before
+    refused = (await asked())[0] - before
     # Every poll would be 10; waiting 1, 2, 4, 8 minutes asks 4 times in 10 minutes.
     assert 3 <= refused <= 5, refused
     assert entry.state is ConfigEntryState.LOADED
@@ -309,7 +320,11 @@ async def test_history_is_asked_at_most_once_a_minute_and_backs_off_on_429(
     await sim.inject(hass)  # {}: Ring answers again
     for _ in range(10):
         await next_poll(hass, freezer)
-    assert (await sim.requests(hass, history))[-1]["status"] == 200
+    assert (await sim.requests(hass, doorbell))[-1]["status"] == 200
+
+
+def _history(device: dict[str, Any]) -> str:
+    return f"/clients_api/doorbots/{device['id']}/history"
 
 
 # --- 7. small things ---------------------------------------------------------------------------------
