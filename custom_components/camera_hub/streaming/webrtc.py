@@ -1,8 +1,9 @@
 """Native WebRTC from the frame hub: the camera's own H.264 packets to any number of browsers.
 
 Each viewer is an `aiortc` peer connection whose video track reads the hub's packets — the cached GOP
-first, so the browser can decode a picture at once, then live — and hands them to aiortc untouched
-(no decode, no encode). One upstream per camera, whatever the number of viewers.
+first, so the browser can decode a picture at once, then live — untouched (no decode, no encode).
+One upstream per camera, whatever the number of viewers; the RTP itself goes out through one shared
+path per camera (rtp_sender.py), not aiortc's per-viewer media loop.
 
 Why aiortc in-process and not a go2rtc binary: see docs/decisions.md. Traps handled here (found while
 checking feasibility, shared/notes/ENVIRONMENT.md):
