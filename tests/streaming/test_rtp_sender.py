@@ -8,7 +8,7 @@ retransmissions a real aiortc viewer receives, and one packetization per access 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,31 +25,13 @@ from custom_components.camera_hub.streaming.rtp_sender import (
 )
 from custom_components.camera_hub.streaming.webrtc import WebRtcServer
 from scripts.lib.webrtc_client import WebRtcViewer
-from tests.helpers.camsim import Sim, running_sim
-from tests.streaming.test_frames import poll, url_of, wait_sessions_open, workers
-from tests.streaming.test_webrtc import SIM_ARGS, connect
+from tests.streaming.test_frames import poll
+from tests.streaming.test_webrtc import connect
 
 pytestmark = pytest.mark.usefixtures("socket_enabled", "real_network_adapters")
 
 MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with running_sim(*SIM_ARGS) as running:
-        yield running
-
-
-@pytest.fixture
-async def hub(sim: Sim) -> AsyncIterator[FrameHub]:
-    hub = FrameHub(url_of(sim), linger=0, name="test camera")
-    try:
-        yield hub
-    finally:
-        await hub.async_stop()
-        assert not workers()
-        await wait_sessions_open(sim, 0)
 
 
 def parameters(*extensions: tuple[str, int], mid: str = "0") -> RTCRtpSendParameters:

@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aioice.ice
@@ -28,29 +27,10 @@ from custom_components.camera_hub.streaming.webrtc import (
 )
 from scripts.lib.hass import ROOT
 from scripts.lib.webrtc_client import WebRtcViewer
-from tests.helpers.camsim import Sim, running_sim
-from tests.streaming.test_frames import counters, poll, url_of, wait_sessions_open, workers
+from tests.helpers.camsim import Sim
+from tests.streaming.test_frames import counters, poll
 
 pytestmark = pytest.mark.usefixtures("socket_enabled", "real_network_adapters")
-
-SIM_ARGS = ("--gop", "2", "--fps", "15", "--size", "320x180")
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with running_sim(*SIM_ARGS) as running:
-        yield running
-
-
-@pytest.fixture
-async def hub(sim: Sim) -> AsyncIterator[FrameHub]:
-    hub = FrameHub(url_of(sim), linger=0, name="test camera")
-    try:
-        yield hub
-    finally:
-        await hub.async_stop()
-        assert not workers()
-        await wait_sessions_open(sim, 0)
 
 
 def open_sockets() -> int:
@@ -72,8 +52,10 @@ async def connect(server: WebRtcServer, session_id: str) -> WebRtcViewer:
     return viewer
 
 
-async def test_viewers_get_camera_frames_from_one_upstream_without_decoding(sim: Sim, hub: FrameHub) -> None:
-    before = (await counters(sim))["rtsp_sessions_total"]
+async def test_viewers_get_camera_frames_from_one_upstream_without_decoding(
+    webrtc_sim: Sim, hub: FrameHub
+) -> None:
+    before = (await counters(webrtc_sim))["rtsp_sessions_total"]
     server = WebRtcServer(hub, name="test camera")
     viewers = [await connect(server, f"s{i}") for i in range(3)]
     try:
@@ -85,7 +67,7 @@ async def test_viewers_get_camera_frames_from_one_upstream_without_decoding(sim:
             assert timestamp.read(later) >= timestamp.read(frame)
         assert len(server.session_ids) == 3
         assert hub.upstream_sessions == 1
-        assert (await counters(sim))["rtsp_sessions_total"] - before == 1
+        assert (await counters(webrtc_sim))["rtsp_sessions_total"] - before == 1
         # Passthrough: nobody asked for pictures, so the hub decoded none.
         assert hub.decoded_frames == 0
     finally:
