@@ -190,8 +190,8 @@ async def signalling_session(ring: Ring, offer: str, device_id: int) -> AsyncIte
             yield json.loads(raw)
 
 
-async def test_server_close_quirk_sends_rings_close_code(sim: Sim, ring: Ring) -> None:
-    sim.inject(quirks={"close": {"code": 6, "after": 0.2}})
+async def methods_until_closed_for_ping(ring: Ring) -> list[str]:
+    """The signalling methods of one doorbell live view, until Ring closes it for want of a ping."""
     pc = browser_offer_peer()
     methods: list[str] = []
     try:
@@ -202,6 +202,12 @@ async def test_server_close_quirk_sends_rings_close_code(sim: Sim, ring: Ring) -
                     assert message["body"]["reason"] == {"code": 6, "text": "Timeout waiting for ping"}
     finally:
         await pc.close()
+    return methods
+
+
+async def test_server_close_quirk_sends_rings_close_code(sim: Sim, ring: Ring) -> None:
+    sim.inject(quirks={"close": {"code": 6, "after": 0.2}})
+    methods = await methods_until_closed_for_ping(ring)
     assert methods[:2] == ["session_created", "sdp"]
     assert "notification" in methods
     assert methods[-1] == "close"
@@ -280,16 +286,7 @@ async def test_an_offer_that_cannot_be_answered_is_closed_with_code_0(sim: Sim, 
 async def test_a_live_view_nobody_pings_is_closed_with_code_6(sim: Sim, ring: Ring) -> None:
     """The `ping_timeout` quirk: Ring ends a live view not pinged for that long (code 6)."""
     pings = sim.inject(quirks={"ping_timeout": 1})["counters"]["pings"]
-    pc = browser_offer_peer()
-    methods: list[str] = []
-    try:
-        async with asyncio.timeout(DEADLINE):
-            async for message in signalling_session(ring, await offer_of(pc), ring.devices().doorbots[0].id):
-                methods.append(message["method"])
-                if message["method"] == "close":
-                    assert message["body"]["reason"] == {"code": 6, "text": "Timeout waiting for ping"}
-    finally:
-        await pc.close()
+    methods = await methods_until_closed_for_ping(ring)
     assert methods[-1] == "close"
     assert sim.state()["counters"]["pings"] == pings
     await wait_for(lambda: sim.state()["counters"]["live_sessions_open"] == 0, "the session to end")
