@@ -1,5 +1,5 @@
-"""One coordinator per camera: batched state reads, pushed events, lifting a limitation, and the
-brand's notices as repair issues while reads report them."""
+"""One coordinator per camera: batched state reads, pushed events and state, lifting a limitation, and
+the brand's notices as repair issues while reads report them."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from .vendors.base import (
     LockedOut,
     Notice,
     NotSupported,
+    PushesState,
     Unsubscribe,
 )
 
@@ -69,6 +70,7 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
         self._single_camera = single_camera
         self._event_listeners: list[EventListener] = []
         self._unsubscribe_events: Unsubscribe | None = None
+        self._unsubscribe_state: Unsubscribe | None = None
         self._next_retry: datetime | None = None
 
     async def _async_update_data(self) -> CameraState:
@@ -206,15 +208,30 @@ class CameraHubCoordinator(DataUpdateCoordinator[CameraState]):
         self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
         return True
 
-    # --- pushed events ----------------------------------------------------------------------
+    # --- pushed events and state -----------------------------------------------------------
 
     def start_events(self) -> None:
         try:
             self._unsubscribe_events = self.backend.subscribe_events(self._handle_event)
         except NotSupported:
             self._unsubscribe_events = None
+        if isinstance(self.backend, PushesState):
+            self._unsubscribe_state = self.backend.subscribe_state(self._async_state_pushed)
+
+    @callback
+    def _async_state_pushed(self, state: CameraState) -> None:
+        """A state the backend had without asking: shown now. Not `async_set_updated_data`, which
+        would postpone the next poll (and with it what only polls bring, Ring's history) each time."""
+        if self.data is None or state == self.data:
+            return
+        self.data = state
+        self._async_report_notices(state.notices)
+        self.async_update_listeners()
 
     async def async_shutdown(self) -> None:
+        if self._unsubscribe_state is not None:
+            await self._unsubscribe_state()
+            self._unsubscribe_state = None
         # A notice lasts while a running camera reports it: not past its unload or its leaving.
         self._async_report_notices(())
         if self._unsubscribe_events is not None:

@@ -241,6 +241,7 @@ class CameraEvent:
 
 
 type EventCallback = Callable[[CameraEvent], None]
+type StateCallback = Callable[[CameraState], None]
 type Unsubscribe = Callable[[], Awaitable[None]]
 
 
@@ -466,6 +467,17 @@ class CameraBackend(Protocol):
 
     def subscribe_events(self, callback: EventCallback) -> Unsubscribe:
         """Push events to `callback` (in the event loop); raises NotSupported when there are none."""
+
+
+@runtime_checkable
+class PushesState(Protocol):
+    """A backend whose state changes between polls in ways it learns without a request (Ring: its
+    push channel connecting, failing, back). The core shows each pushed state at once; the polling
+    pace stays the brand's. A backend without such changes simply lacks the method."""
+
+    def subscribe_state(self, on_change: StateCallback) -> Unsubscribe:
+        """Call `on_change` (in the event loop) with the camera's whole state whenever part of it
+        changed, from what the backend holds: never a request to the camera or the cloud."""
 
 
 class WithoutCameraControls:
