@@ -1,7 +1,8 @@
 """One Ring camera (doorbell, stick-up/floodlight/spotlight cam, intercom) behind the CameraBackend protocol.
 
 State comes from the account's shared device list (`RingAccount`, one request per poll for every
-camera) plus this camera's history (≥ 60 s apart, backing off on 429) and health (every 10 minutes).
+camera) plus this camera's history (≥ 60 s apart, backing off on 429) and health (every 10 minutes);
+the push channel's state is pushed to the coordinator as it changes, from memory.
 Pictures are never older than they say: a wired camera takes an on-demand snapshot; a battery camera
 (Ring takes none on demand) shows its newest event's recording frame, dated by the event.
 """
@@ -36,6 +37,7 @@ from ..base import (
     NotSupported,
     Picture,
     Reading,
+    StateCallback,
     Unreachable,
     Unsubscribe,
     VideoSource,
@@ -187,6 +189,7 @@ class RingBackend(WithoutCameraControls):
         self._account = account
         self._run_blocking = run_blocking
         self._listeners: list[EventCallback] = []
+        self._state_listeners: list[StateCallback] = []
         self._history = History()
         self._health_at: datetime | None = None
         self._snapshot: Picture | None = None
@@ -297,7 +300,25 @@ class RingBackend(WithoutCameraControls):
         await self._async_poll_health()
         return self._state()
 
+    def subscribe_state(self, on_change: StateCallback) -> Unsubscribe:
+        self._state_listeners.append(on_change)
+
+        async def unsubscribe() -> None:
+            if on_change in self._state_listeners:
+                self._state_listeners.remove(on_change)
+
+        return unsubscribe
+
+    def push_changed(self) -> None:
+        """The account's push channel changed state: its reading and notice shown now, from memory."""
+        if not self._state_listeners:
+            return
+        state = self._state()
+        for listener in list(self._state_listeners):
+            listener(state)
+
     def _state(self) -> CameraState:
+        """What the entities show, from the device list and push channel in memory (no request)."""
         device = self.device
         caps = self.capabilities
         readings: dict[str, Any] = {

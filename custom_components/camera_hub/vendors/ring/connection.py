@@ -325,6 +325,7 @@ class RingConnection:
             self._entry.data.get(CONF_LISTEN_CREDENTIALS),
             self._listen_credentials_updated,
             self._pushed,
+            self._push_changed,
         )
         self._account.push = self._push
         await self._push.start()
@@ -339,6 +340,11 @@ class RingConnection:
     def _pushed(self, camera_id: str, event: CameraEvent) -> None:
         if (backend := self._backends.get(camera_id)) is not None:
             backend.deliver_pushed(event)
+
+    @callback
+    def _push_changed(self) -> None:
+        for backend in list(self._backends.values()):
+            backend.push_changed()
 
     async def async_close(self) -> None:
         # Live views first: their signalling sockets close, and are waited for, before the account's

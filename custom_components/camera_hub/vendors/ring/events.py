@@ -8,6 +8,8 @@ pushes from Google's MCS socket. Its known fragilities are handled here, around 
 - `started` stays True after the receiver died (#526). The receiver itself is watched: a dead one is
   replaced by a new listener, with backoff, and every failure counted.
 - A dropped socket is re-opened by the FCM client itself; `state` shows "connecting" meanwhile.
+- No callback announces the client's login: its `run_state` assignments are observed instead, so
+  `on_state` hears of every change of `state` as it happens.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from firebase_messaging import FcmPushClient
+from firebase_messaging.fcmpushclient import FcmPushClientRunState
 from ring_doorbell import Ring, RingEvent
 from ring_doorbell.const import KIND_DING, KIND_INTERCOM_UNLOCK, KIND_MOTION, PUSH_ACTION_DING
 from ring_doorbell.listen import RingEventListener, RingEventListenerConfig
@@ -39,7 +42,7 @@ STATE_STOPPED = "stopped"
 STATES = (STATE_CONNECTED, STATE_CONNECTING, STATE_FAILED, STATE_STOPPED)
 
 START_TIMEOUT = 60.0  # registration, Ring's subscription and the MCS connection together
-WATCH_INTERVAL = 1.0  # how often the receiver's login state is looked at (no callback announces it)
+WATCH_INTERVAL = 1.0  # how often the watchdog looks at the receiver (its run state is observed too)
 BACKOFF_FIRST = 5.0
 BACKOFF_MAX = 300.0
 
@@ -85,6 +88,30 @@ class _TolerantListener(RingEventListener):
         return self._receiver
 
 
+class _ObservedFcmClient(FcmPushClient):
+    """The library's FCM client, telling `on_run_state` of each change of its run state (logged in,
+    resetting, stopping): the client has no callback for them. The listener builds the client itself,
+    so `observe` gives the running instance this class; the value stays where the library put it."""
+
+    on_run_state: Callable[[], None] | None = None
+
+    @property
+    def run_state(self) -> FcmPushClientRunState:
+        return self.__dict__["run_state"]  # type: ignore[no-any-return]
+
+    @run_state.setter
+    def run_state(self, value: FcmPushClientRunState) -> None:
+        self.__dict__["run_state"] = value
+        if self.on_run_state is not None:
+            self.on_run_state()
+
+    @classmethod
+    def observe(cls, receiver: FcmPushClient, on_run_state: Callable[[], None]) -> None:
+        receiver.__class__ = cls
+        assert isinstance(receiver, cls)
+        receiver.on_run_state = on_run_state
+
+
 class RingPush:
     """One account's push channel, kept alive: `state` and `failures` say how it is doing."""
 
@@ -94,17 +121,20 @@ class RingPush:
         credentials: dict[str, Any] | None,
         on_credentials: CredentialsCallback,
         on_event: EventCallback,
+        on_state: Callable[[], None],
     ) -> None:
         self._ring = ring
         self._credentials = credentials
         self._on_credentials = on_credentials
         self._on_event = on_event
+        self._on_state = on_state  # `state` or `failures` changed
         self._listener: _TolerantListener | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._state = STATE_STOPPED
         self._failures = 0  # failed starts and lost connections since it was last seen connected
         self.disconnects = 0  # connections lost or receivers died, ever (diagnostics)
+        self._announced = (self._state, 0)
 
     @property
     def failures(self) -> int:
@@ -123,11 +153,21 @@ class RingPush:
         receiver = listener.receiver if listener is not None else None
         return receiver is not None and receiver.is_started()
 
+    def _set_state(self, state: str) -> None:
+        self._state = state
+        self._announce()
+
+    def _announce(self) -> None:
+        """Tell `on_state` when `state` or `failures` differ from what it last heard."""
+        if (now := (self.state, self.failures)) != self._announced:
+            self._announced = now
+            self._on_state()
+
     async def start(self) -> None:
         """Start in the background: registration and connection never hold up the caller."""
         if self._task is not None:
             return
-        self._state = STATE_CONNECTING
+        self._set_state(STATE_CONNECTING)
         self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._keep_alive(), name="ring push")
 
@@ -141,13 +181,13 @@ class RingPush:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._state = STATE_STOPPED
+        self._set_state(STATE_STOPPED)
 
     # --- keeping a listener alive ---------------------------------------------------------------
 
     async def _keep_alive(self) -> None:
         while not self._stopping:
-            self._state = STATE_CONNECTING
+            self._set_state(STATE_CONNECTING)
             listener = self._listener = self._new_listener()
             try:
                 if await self._started(listener):
@@ -158,7 +198,7 @@ class RingPush:
                 return
             self._failures += 1
             self.disconnects += 1
-            self._state = STATE_FAILED
+            self._set_state(STATE_FAILED)
             delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (self._failures - 1))
             _LOGGER.info(
                 "Ring push channel down (%d failures in a row); retrying in %.0f s", self._failures, delay
@@ -193,6 +233,9 @@ class RingPush:
         receiver = listener.receiver
         if receiver is None or not receiver.tasks:
             return
+        # Its login comes later, read from the socket: observed from now on, and looked at once now.
+        _ObservedFcmClient.observe(receiver, self._announce)
+        self._announce()
         reading = receiver.tasks[0]
         connected = False
         while not reading.done() and receiver.do_listen:
@@ -203,6 +246,7 @@ class RingPush:
                 self._failures += 1
                 self.disconnects += 1
             connected = now_connected
+            self._announce()
             await asyncio.wait({reading}, timeout=WATCH_INTERVAL)
 
     async def _dispose(self, listener: _TolerantListener) -> None:
