@@ -172,9 +172,10 @@ async def test_a_receiver_that_gives_up_for_good_is_replaced_and_a_later_ding_ar
 # --- 3. the push channel's diagnostic sensor ---------------------------------------------------------
 
 
-async def test_the_push_sensor_is_a_diagnostic_enum_that_follows_the_channel(
+async def test_the_push_sensor_is_a_diagnostic_enum_that_follows_the_channel_as_it_changes(
     hass: HomeAssistant, ringsim: StartRing, entity_registry: er.EntityRegistry
 ) -> None:
+    """No poll brings the changes: the push channel tells the coordinator, which asks Ring nothing."""
     sim = await ringsim("--devices", "doorbell")
     # Ring keeps the first subscription waiting, then refuses it; the second one is accepted.
     await sim.inject(
@@ -182,27 +183,23 @@ async def test_the_push_sensor_is_a_diagnostic_enum_that_follows_the_channel(
         stall={"path": SUBSCRIPTION_PATH, "count": 1, "seconds": 3},
         fail={"path": SUBSCRIPTION_PATH, "count": 1, "status": 503},
     )
-    entry = await add_ring_account(hass, sim)
+    await add_ring_account(hass, sim)
+    asked_at_setup = await cloud_requests(hass, sim)
     camera_id = ring_id(sim.device("doorbell"))
     push = entity_id(entity_registry, "sensor", f"{camera_id}_push")
+    states = record_states(hass, push)
     registered = entity_registry.async_get(push)
     assert registered is not None
     assert registered.entity_category is EntityCategory.DIAGNOSTIC
     assert state_of(hass, push).attributes["options"] == list(PUSH_STATES)
     assert state_of(hass, push).attributes["device_class"] == "enum"
-    coordinator = entry.runtime_data.cameras[camera_id].coordinator
+    assert state_of(hass, push).state == "connecting"
 
-    async def sensor_says(expected: str) -> None:
-        async def reads() -> bool:
-            await coordinator.async_refresh()  # the sensor shows the camera's batched state read
-            return state_of(hass, push).state == expected
+    await until(hass, lambda: reads(hass, push, "connected"), f"{push} is connected")
 
-        await until(hass, reads, f"{push} is {expected}")
-
-    await sensor_says("connecting")
-    await sensor_says("failed")
-    await sensor_says("connected")
+    assert [s.state for s in states] == ["failed", "connecting", "connected"]
     assert await subscriptions(hass, sim) == [503, 204]
+    assert await cloud_requests(hass, sim) == asked_at_setup  # no poll either: it reads the device list
 
 
 async def test_the_push_sensor_says_connected_after_setup(
@@ -211,12 +208,78 @@ async def test_the_push_sensor_says_connected_after_setup(
     freezer: FrozenDateTimeFactory,
     entity_registry: er.EntityRegistry,
 ) -> None:
+    """The clock stands still (no poll): the listener's login at ringsim is shown as it happens."""
     sim = await ringsim("--devices", "doorbell")
     await add_ring_account(hass, sim)
-    await until_connected(hass, sim)
-    await next_poll(hass, freezer)
+    asked_at_setup = await cloud_requests(hass, sim)
     push = entity_id(entity_registry, "sensor", f"{ring_id(sim.device('doorbell'))}_push")
-    assert state_of(hass, push).state == "connected"
+    states = record_states(hass, push)
+    await until_connected(hass, sim)
+
+    await until(hass, lambda: reads(hass, push, "connected"), f"{push} is connected")
+
+    assert [s.state for s in states] == ["connected"]
+    assert await cloud_requests(hass, sim) == asked_at_setup
+
+
+async def test_the_push_sensor_follows_a_receiver_that_gives_up_without_a_poll(
+    hass: HomeAssistant, ringsim: StartRing, entity_registry: er.EntityRegistry
+) -> None:
+    """Google ends three MCS sessions in a row: the sensor leaves "connected" as the socket goes, says
+    "failed" once the receiver gave up, and "connected" when the watchdog's new listener logged in;
+    each as it happens, and no request to Ring for it."""
+    sim = await ringsim("--devices", "doorbell")
+    await add_ring_account(hass, sim)
+    push = entity_id(entity_registry, "sensor", f"{ring_id(sim.device('doorbell'))}_push")
+    await until(hass, lambda: reads(hass, push, "connected"), f"{push} is connected")
+    asked_before = await cloud_requests(hass, sim)
+    states = record_states(hass, push)
+
+    await sim.inject(hass, push={"close": 3})
+
+    async def connected_again() -> bool:
+        return await subscriptions(hass, sim) == [204, 204] and await reads(hass, push, "connected")
+
+    await until(hass, connected_again, f"{push} connected through a second listener")
+    seen = [s.state for s in states]
+    assert seen[0] == "connecting", seen
+    assert "failed" in seen, seen
+    assert await cloud_requests(hass, sim) == asked_before
+
+
+async def test_the_push_sensor_follows_a_dropped_socket_without_a_poll(
+    hass: HomeAssistant, ringsim: StartRing, entity_registry: er.EntityRegistry
+) -> None:
+    """Google drops the MCS connection: "connecting" while the client re-opens it, "connected" once it
+    logged in again; no request to Ring for it."""
+    sim = await ringsim("--devices", "doorbell")
+    await add_ring_account(hass, sim)
+    push = entity_id(entity_registry, "sensor", f"{ring_id(sim.device('doorbell'))}_push")
+    await until(hass, lambda: reads(hass, push, "connected"), f"{push} is connected")
+    asked_before = await cloud_requests(hass, sim)
+    states = record_states(hass, push)
+
+    await sim.inject(hass, push={"drop": True})
+
+    async def back() -> bool:
+        return [s.state for s in states] == ["connecting", "connected"]
+
+    await until(hass, back, f"{push} connecting, then connected again")
+    assert await cloud_requests(hass, sim) == asked_before
+
+
+async def reads(hass: HomeAssistant, entity: str, expected: str) -> bool:
+    return state_of(hass, entity).state == expected
+
+
+async def cloud_requests(hass: HomeAssistant, sim: RingSim) -> list[dict[str, Any]]:
+    """Ringsim's request log less the push channel's own traffic (FCM check-in and registration at
+    Google, the subscription at Ring): the device list, histories, health, snapshots."""
+    return [
+        r
+        for r in (await sim.state(hass))["requests"]
+        if "google" not in str(r.get("host", "")) and not str(r["path"]).startswith(SUBSCRIPTION_PATH)
+    ]
 
 
 # --- 4. the flow: too many codes, reauth through the code step -----------------------------------
