@@ -18,6 +18,7 @@ frame hub of its stream (`self.camera.hubs[stream]`).
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -87,10 +88,22 @@ class _MultipartParts:
 
     def of(self, frame: Frame) -> bytes:
         if frame is not self._frame:
-            header = f"--{_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.jpeg)}\r\n\r\n"
-            self._part = b"".join((header.encode(), frame.jpeg, b"\r\n"))
+            self._part = mjpeg_part(frame.jpeg)
             self._frame = frame
         return self._part
+
+
+def mjpeg_part(jpeg: bytes) -> bytes:
+    header = f"--{_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+    return b"".join((header.encode(), jpeg, b"\r\n"))
+
+
+async def mjpeg_response(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse()
+    response.content_type = "multipart/x-mixed-replace"
+    response.headers["Content-Type"] = f"multipart/x-mixed-replace;boundary={_BOUNDARY}"
+    await response.prepare(request)
+    return response
 
 
 async def async_setup_entry(
@@ -198,10 +211,7 @@ class CameraHubCamera(CameraHubEntity, Camera):
         """MJPEG for any number of viewers from the one upstream; a slow viewer skips frames."""
         if (hub := self._hub) is None:
             return await super().handle_async_mjpeg_stream(request)
-        response = web.StreamResponse()
-        response.content_type = "multipart/x-mixed-replace"
-        response.headers["Content-Type"] = f"multipart/x-mixed-replace;boundary={_BOUNDARY}"
-        await response.prepare(request)
+        response = await mjpeg_response(request)
         async for frame in hub.frames():
             await response.write(self._mjpeg_parts.of(frame))
         return response
@@ -303,6 +313,8 @@ class CameraHubWebRtcCamera(CameraHubCamera):
 
 # --- cloud pictures: what the picture is and when it was taken, never an old one passed as new ----
 
+# How long a still camera waits before asking its cloud again after no picture came back.
+PICTURE_RETRY = 5.0
 RECORDABLE = "recordable"
 PICTURE_KIND = "picture_kind"
 PICTURE_TAKEN_AT = "picture_taken_at"
@@ -322,7 +334,7 @@ class CloudPictureCamera(CameraHubCamera):
     ) -> None:
         super().__init__(camera, description, stream, max_age)
         self._picture: Picture | None = None
-        self._fetched_at = 0.0  # monotonic
+        self._next_fetch = -math.inf  # monotonic: when the cloud may be asked again
         self._fetch_lock = asyncio.Lock()
 
     async def _async_fetch_picture(self) -> Picture | None:
@@ -338,17 +350,37 @@ class CloudPictureCamera(CameraHubCamera):
 
     async def async_camera_image(self, width: int | None = None, height: int | None = None) -> bytes | None:
         async with self._fetch_lock:
-            if self._picture is None or time.monotonic() - self._fetched_at >= self._max_age:
+            if time.monotonic() >= self._next_fetch:
                 await self._async_refresh_picture()
         return self._picture.jpeg if self._picture else None
 
+    async def handle_async_mjpeg_stream(self, request: web.Request) -> web.StreamResponse | None:
+        """Pictures as they change, for as long as the viewer stays. Home Assistant's own still stream
+        ends at the first missing picture, which leaves the browser's tile broken until the page is
+        reloaded; a cloud that did not answer when the page opened is a pause here, not an error (the
+        cloud is still asked at most once per `max_age`)."""
+        response = await mjpeg_response(request)
+        sent: bytes | None = None
+        while request.transport is not None and not request.transport.is_closing():
+            image = await self.async_camera_image()
+            if image is not None and image != sent:
+                await response.write(mjpeg_part(image))
+                sent = image
+            await asyncio.sleep(self.frame_interval)
+        return response
+
     async def _async_refresh_picture(self) -> None:
+        # Failed attempts are paced too (`PICTURE_RETRY` at least): viewers waiting for a picture never
+        # turn into a stream of requests to the cloud.
+        started = time.monotonic()
+        self._next_fetch = started + max(self._max_age, PICTURE_RETRY)
         try:
             picture = await self._async_fetch_picture()
         except CameraHubError as err:
             self.coordinator.logger.debug("%s: no picture from the cloud: %s", self.entity_id, err)
             return
-        self._fetched_at = time.monotonic()
+        if picture is not None:
+            self._next_fetch = started + self._max_age
         if picture is None or picture == self._picture:
             return
         changed = self._picture is None or (picture.kind, picture.taken_at) != (

@@ -8,6 +8,7 @@ its one seam (CAMERA_HUB_FURBO_CLOUD). These tests assert the core's part; test_
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from http import HTTPStatus
@@ -79,6 +80,15 @@ async def hourly_read(hass: HomeAssistant, entry: ConfigEntry, freezer: FrozenDa
     await hass.async_block_till_done()
 
 
+async def refused_pictures(hass: HomeAssistant, sim: Sim) -> int:
+    state = await hass.async_add_executor_job(sim.state)
+    return sum(
+        1
+        for r in state["requests"]
+        if "/thumb/" in r["path"] and r["status"] == HTTPStatus.INTERNAL_SERVER_ERROR
+    )
+
+
 def notice_issues(hass: HomeAssistant, entry: ConfigEntry) -> list[ir.IssueEntry]:
     return [
         issue
@@ -121,6 +131,34 @@ async def test_the_last_event_camera_says_what_its_picture_is(
     taken = datetime.fromisoformat(attributes["picture_taken_at"])
     assert taken.utcoffset() == timedelta(0)
     assert taken <= dt_util.utcnow()
+
+
+async def test_the_last_event_stream_waits_for_a_picture_the_cloud_did_not_give(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    furbosim: Sim,
+    account: ConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The dashboard's MJPEG stream of a still camera: a picture the cloud refuses when the page opens
+    is a pause in that stream, not its end (Home Assistant's own still stream ends at once, and the
+    browser's tile stays broken until a reload); the picture follows when the cloud answers again."""
+    camera = entity_registry.async_get_entity_id("camera", DOMAIN, f"{dog_id(account)}_hd")
+    assert camera is not None
+    await inject(hass, furbosim, fail={"status": 500, "count": 1000, "path": "/media/"})
+    client = await hass_client()
+
+    async with client.get(f"/api/camera_proxy_stream/{camera}") as response:
+        assert response.status == HTTPStatus.OK
+
+        async with asyncio.timeout(30):  # the cloud refused the picture: the stream stays open
+            while not await refused_pictures(hass, furbosim):  # noqa: ASYNC110 - furbosim is another process
+                await asyncio.sleep(0.05)
+        await inject(hass, furbosim)  # Furbo answers again
+        async with asyncio.timeout(30):
+            first = await response.content.readuntil(b"\r\n\r\n")
+            assert b"Content-Type: image/jpeg" in first
+            assert (await response.content.readexactly(2)) == b"\xff\xd8"
 
 
 async def test_toggles_are_switches_named_by_their_placeholders(
