@@ -99,6 +99,7 @@ def mjpeg_part(jpeg: bytes) -> bytes:
 
 
 async def mjpeg_response(request: web.Request) -> web.StreamResponse:
+    """A prepared multipart response: write `mjpeg_part`s to it."""
     response = web.StreamResponse()
     response.content_type = "multipart/x-mixed-replace"
     response.headers["Content-Type"] = f"multipart/x-mixed-replace;boundary={_BOUNDARY}"
@@ -364,7 +365,10 @@ class CloudPictureCamera(CameraHubCamera):
         while request.transport is not None and not request.transport.is_closing():
             image = await self.async_camera_image()
             if image is not None and image != sent:
-                await response.write(mjpeg_part(image))
+                part = mjpeg_part(image)
+                # Chromium drops the first part of a multipart image (HA's own still stream works
+                # around it the same way): the first picture goes out twice.
+                await response.write(part + part if sent is None else part)
                 sent = image
             await asyncio.sleep(self.frame_interval)
         return response
