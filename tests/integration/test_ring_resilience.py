@@ -222,18 +222,25 @@ async def test_the_push_sensor_says_connected_after_setup(
     assert await cloud_requests(hass, sim) == asked_at_setup
 
 
+async def connected_push_sensor(
+    hass: HomeAssistant, ringsim: StartRing, entity_registry: er.EntityRegistry
+) -> tuple[RingSim, str, list[dict[str, Any]], list[State]]:
+    """A doorbell account whose push sensor reads "connected": the sim, the sensor, the requests Ring
+    has had so far, and every state the sensor takes from now on."""
+    sim = await ringsim("--devices", "doorbell")
+    await add_ring_account(hass, sim)
+    push = entity_id(entity_registry, "sensor", f"{ring_id(sim.device('doorbell'))}_push")
+    await until(hass, lambda: reads(hass, push, "connected"), f"{push} is connected")
+    return sim, push, await cloud_requests(hass, sim), record_states(hass, push)
+
+
 async def test_the_push_sensor_follows_a_receiver_that_gives_up_without_a_poll(
     hass: HomeAssistant, ringsim: StartRing, entity_registry: er.EntityRegistry
 ) -> None:
     """Google ends three MCS sessions in a row: the sensor leaves "connected" as the socket goes, says
     "failed" once the receiver gave up, and "connected" when the watchdog's new listener logged in;
     each as it happens, and no request to Ring for it."""
-    sim = await ringsim("--devices", "doorbell")
-    await add_ring_account(hass, sim)
-    push = entity_id(entity_registry, "sensor", f"{ring_id(sim.device('doorbell'))}_push")
-    await until(hass, lambda: reads(hass, push, "connected"), f"{push} is connected")
-    asked_before = await cloud_requests(hass, sim)
-    states = record_states(hass, push)
+    sim, push, asked_before, states = await connected_push_sensor(hass, ringsim, entity_registry)
 
     await sim.inject(hass, push={"close": 3})
 
@@ -252,12 +259,7 @@ async def test_the_push_sensor_follows_a_dropped_socket_without_a_poll(
 ) -> None:
     """Google drops the MCS connection: "connecting" while the client re-opens it, "connected" once it
     logged in again; no request to Ring for it."""
-    sim = await ringsim("--devices", "doorbell")
-    await add_ring_account(hass, sim)
-    push = entity_id(entity_registry, "sensor", f"{ring_id(sim.device('doorbell'))}_push")
-    await until(hass, lambda: reads(hass, push, "connected"), f"{push} is connected")
-    asked_before = await cloud_requests(hass, sim)
-    states = record_states(hass, push)
+    sim, push, asked_before, states = await connected_push_sensor(hass, ringsim, entity_registry)
 
     await sim.inject(hass, push={"drop": True})
 
