@@ -35,6 +35,7 @@ from aiortc.codecs.h264 import H264Encoder
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
+from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, wrap_rtx
 from aiortc.utils import random32, uint16_add, uint32_add
 
@@ -119,7 +120,7 @@ class RtpHeader:
         return first + struct.pack("!HH", _ONE_BYTE_PROFILE, len(extensions) // 4) + extensions
 
 
-class VideoSource(Protocol):
+class LaneSource(Protocol):
     """What `SharedRtpSender` needs from its track (webrtc.HubVideoTrack)."""
 
     packetizer: Packetizer
@@ -136,7 +137,7 @@ class Lane:
         self._sender = sender
         self._header = header
         self._packetizer = packetizer
-        self._sequence_number = random32() % 32768  # lower half: no wrap-around early on (aiortc's rule)
+        self._sequence_number = random_sequence_number()
         self._timestamp_origin = random32()
         self._history: dict[int, tuple[int, int, bool, bytes, int]] = {}
         self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -246,7 +247,7 @@ class SharedRtpSender(RTCRtpSender):
         state[_NTP_TIMESTAMP] = ntp
 
     async def _run_rtp(self, codec: RTCRtpCodecParameters) -> None:
-        source: VideoSource = self.track  # type: ignore[assignment]  # adopted only for HubVideoTrack
+        source: LaneSource = self.track  # type: ignore[assignment]  # adopted only for HubVideoTrack
         self._private("rtp_started").set()
         assert codec.payloadType is not None  # aiortc gives negotiated codecs their payload type
         self._lane = Lane(self, RtpHeader(self._ssrc, self._parameters, codec.payloadType), source.packetizer)

@@ -144,10 +144,10 @@ class HubVideoTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, subscription: PacketSubscription, packetizer: Packetizer | None = None) -> None:
+    def __init__(self, subscription: PacketSubscription, packetizer: Packetizer) -> None:
         super().__init__()
         self._subscription = subscription
-        self.packetizer = packetizer or Packetizer()
+        self.packetizer = packetizer  # the camera's, shared by its viewers
         self._origin = time.monotonic()
         self._last_pts = -1
         self._replay_clock: float | None = None
